@@ -1,0 +1,8 @@
+std = "max"
+codes = true
+max_line_length = 120
+files["spec"] = { std = "+busted" }
+files["lua/smartcar/emulator"] = { read_globals = { "ngx" } }
+files["lua/smartcar/transport/resty.lua"] = { read_globals = { "ngx" } }
+files["examples/nginx"] = { read_globals = { "ngx" } }
+exclude_files = { "luarocks-tree", "build" }
