@@ -1,0 +1,72 @@
+# smartcar for Lua: build, test, demo.
+#   make                 build the C core for Lua 5.4 (build/5.4/smartcar/core.so)
+#   make LUA=5.3|5.1|luajit
+#   make test            lint, then the whole suite under 5.4, 5.3, 5.1 and LuaJIT
+#   make test LUA=5.4    the suite under one Lua
+#   make demo            the quickstart against the local emulator
+#   make memcheck        the suite under valgrind (Lua 5.4)
+#   make docs            API reference with LDoc into doc/
+
+LUA ?= 5.4
+ALL_LUAS := 5.4 5.3 5.1 luajit
+ifeq ($(origin LUA),command line)
+TEST_LUAS := $(LUA)
+else
+TEST_LUAS := $(ALL_LUAS)
+endif
+
+ifeq ($(LUA),luajit)
+LUA_PC := luajit
+LUA_BIN := luajit
+else
+LUA_PC := lua$(LUA)
+LUA_BIN := lua$(LUA)
+endif
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+# Only the headers of Lua: never link -llua, the interpreter provides the symbols.
+LUA_INCDIR ?= $(shell pkg-config --cflags-only-I $(LUA_PC) | sed 's/^-I//')
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl libcrypto)
+CURL_LIBS := $(shell pkg-config --libs libcurl libcrypto)
+LIBFLAG ?= -shared
+
+SRC := $(wildcard src/*.c)
+HDR := $(wildcard src/*.h)
+OUT := build/$(LUA)/smartcar/core.so
+
+.PHONY: all deps test demo memcheck docs lint clean bench
+
+all: $(OUT)
+
+$(OUT): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) -fPIC -I$(LUA_INCDIR) $(CURL_CFLAGS) $(LIBFLAG) -o $@ $(SRC) $(CURL_LIBS)
+
+deps:
+	@scripts/deps
+
+lint:
+	luacheck -q lua spec examples bench bin/*.lua 2>/dev/null || luacheck lua spec examples bench
+
+test: deps
+	@scripts/test $(TEST_LUAS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all LUA=5.4
+	@scripts/demo
+
+memcheck: deps
+	@$(MAKE) --no-print-directory all LUA=5.4 CFLAGS="-O0 -g"
+	@SMARTCAR_MEMCHECK=1 scripts/test 5.4
+
+docs: deps
+	ldoc -c doc-config.ld .
+
+bench: deps
+	@$(MAKE) --no-print-directory all LUA=5.4
+	@bench/run
+
+clean:
+	rm -rf build doc luarocks-tree

@@ -1,0 +1,146 @@
+/* JSON through lua-cjson (a private cjson.safe instance, so a user's cjson
+ * settings never change ours), plus the two conventions of the API:
+ * JSON null becomes nil, whole numbers become integers on Lua 5.3+. */
+#include <math.h>
+#include <string.h>
+#include "core.h"
+
+const char sc_key_decode = 0;
+const char sc_key_encode = 0;
+const char sc_key_null = 0;
+
+void sc_json_open(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "cjson.safe");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "new");
+    lua_call(L, 0, 1);
+    lua_getfield(L, -1, "decode");
+    sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_decode);
+    lua_getfield(L, -1, "encode");
+    sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_encode);
+    lua_getfield(L, -1, "null");
+    sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_null);
+    lua_pop(L, 2);
+}
+
+/* Walk the decoded value on top of the stack; `null` is at index nidx. */
+static void normalise(lua_State *L, int nidx, int depth)
+{
+    int t = lua_gettop(L);
+    if (depth > 1000)
+        luaL_error(L, "JSON nesting too deep");
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        int type = lua_type(L, -1);
+        if (type == LUA_TTABLE) {
+            normalise(L, nidx, depth + 1);
+        } else if (type == LUA_TLIGHTUSERDATA && lua_rawequal(L, -1, nidx)) {
+            lua_pushvalue(L, -2);
+            lua_pushnil(L);
+            lua_rawset(L, t); /* clearing an existing field during lua_next is allowed */
+        }
+#if SC_HAS_INTEGERS
+        else if (type == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+            lua_Number n = lua_tonumber(L, -1);
+            if (n == floor(n) && n >= -9007199254740992.0 && n <= 9007199254740992.0) {
+                lua_pushvalue(L, -2);
+                lua_pushinteger(L, (lua_Integer)n);
+                lua_rawset(L, t);
+            }
+        }
+#endif
+        lua_pop(L, 1);
+    }
+}
+
+int sc_json_decode(lua_State *L, const char *s, size_t len)
+{
+    int top = lua_gettop(L);
+    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_null);
+    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_decode);
+    lua_pushlstring(L, s, len);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_settop(L, top);
+        return 0;
+    }
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        normalise(L, top + 1, 0);
+    } else if (lua_rawequal(L, -1, top + 1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+#if SC_HAS_INTEGERS
+    else if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+        lua_Number n = lua_tonumber(L, -1);
+        if (n == floor(n) && fabs(n) <= 9007199254740992.0) {
+            lua_pop(L, 1);
+            lua_pushinteger(L, (lua_Integer)n);
+        }
+    }
+#endif
+    lua_remove(L, top + 1);
+    return 1;
+}
+
+void sc_json_encode(lua_State *L, int idx)
+{
+    size_t len, i;
+    const char *s;
+    luaL_Buffer b;
+    idx = sc_absindex(L, idx);
+    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_encode);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 2);
+    if (lua_isnil(L, -2))
+        luaL_error(L, "cannot encode JSON body: %s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    s = lua_tolstring(L, -1, &len);
+    if (memchr(s, '/', len) == NULL)
+        return;
+    /* cjson 2.1.0 escapes '/' as "\/": drop that escape so the wire matches
+     * what the other SDKs send.  Walk escape pairs so "\\" is never split. */
+    luaL_buffinit(L, &b);
+    for (i = 0; i < len; i++) {
+        if (s[i] == '\\' && i + 1 < len) {
+            if (s[i + 1] != '/')
+                luaL_addchar(&b, s[i]);
+            luaL_addchar(&b, s[i + 1]);
+            i++;
+        } else {
+            luaL_addchar(&b, s[i]);
+        }
+    }
+    luaL_pushresult(&b);
+    lua_remove(L, -2);
+}
+
+/* core.decode(s) --> value | nil, message */
+static int l_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    if (sc_json_decode(L, s, len))
+        return 1;
+    lua_pushnil(L);
+    lua_pushliteral(L, "invalid JSON");
+    return 2;
+}
+
+/* core.encode(value) --> compact JSON string */
+static int l_encode(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    sc_json_encode(L, 1);
+    return 1;
+}
+
+void sc_json_register(lua_State *L)
+{
+    lua_pushcfunction(L, l_decode);
+    lua_setfield(L, -2, "decode");
+    lua_pushcfunction(L, l_encode);
+    lua_setfield(L, -2, "encode");
+}

@@ -1,0 +1,70 @@
+/* Small helpers shared by the constructors: option tables and owned strings. */
+#include <stdlib.h>
+#include <string.h>
+#include "core.h"
+
+void sc_check_options(lua_State *L, int idx, const char *fname, const char *const keys[])
+{
+    idx = sc_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        int i, known = 0;
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            const char *k = lua_tostring(L, -2);
+            for (i = 0; keys[i] != NULL && !known; i++)
+                known = strcmp(k, keys[i]) == 0;
+        }
+        if (!known) {
+            luaL_error(L, "unknown option '%s' to '%s'",
+                       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2), fname);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+const char *sc_opt_string(lua_State *L, int idx, const char *key, const char *fname)
+{
+    const char *s;
+    lua_getfield(L, idx, key);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "bad option '%s' to '%s' (string expected, got %s)", key, fname, luaL_typename(L, -1));
+    s = lua_tostring(L, -1);
+    lua_pop(L, 1); /* still referenced by the options table */
+    return s;
+}
+
+char *sc_strdup(lua_State *L, const char *s, size_t len)
+{
+    char *p = malloc(len + 1);
+    if (p == NULL)
+        luaL_error(L, "not enough memory");
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+void sc_free_secret(char *s)
+{
+    if (s != NULL) {
+        volatile char *v = s;
+        while (*v)
+            *v++ = '\0';
+        free(s);
+    }
+}
+
+void sc_check_arg_string(lua_State *L, int arg, const char *fname)
+{
+    if (lua_type(L, arg) != LUA_TSTRING)
+        luaL_error(L, "bad argument #%d to '%s' (string expected, got %s)", arg, fname, luaL_typename(L, arg));
+}
+
+void sc_check_arg_options(lua_State *L, int arg, const char *fname)
+{
+    if (!lua_isnoneornil(L, arg) && lua_type(L, arg) != LUA_TTABLE)
+        luaL_error(L, "bad argument #%d to '%s' (table expected, got %s)", arg, fname, luaL_typename(L, arg));
+}
