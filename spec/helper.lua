@@ -1,0 +1,85 @@
+-- Shared by the SDK specs: the emulator's origin, its admin API over real
+-- HTTP (through the SDK's own libcurl session), and the default app.
+local smartcar = require "smartcar"
+local core = require "smartcar.core"
+
+local H = {
+  CLIENT_ID = "8229df9f-91a0-4ff0-a1ae-a1f38ee24d07",
+  CLIENT_SECRET = "emulator-client-secret",
+  REDIRECT_URI = "http://localhost:8000/callback",
+  AMT = "emulator-amt",
+  WEBHOOK_ID = "4bd5a6e8-1c2e-4d4b-9a8b-5b1f0c8a9d01",
+}
+
+H.origin = os.getenv("SMARTCAR_EMULATOR_ORIGIN")
+  or error("SMARTCAR_EMULATOR_ORIGIN is not set: run the specs with `make test`")
+
+function H.configure(extra)
+  local options = {
+    apiOrigin = H.origin, authOrigin = H.origin, connectOrigin = H.origin,
+    vehicleOrigin = H.origin, managementOrigin = H.origin, timeout = 10000,
+    transport = smartcar.transports.libcurl,
+  }
+  for k, v in pairs(extra or {}) do options[k] = v end
+  smartcar.configure(options)
+end
+H.configure()
+
+local session = core.newSession()
+
+--- Call the emulator's admin API: returns the decoded body and the status.
+function H.admin(method, path, body)
+  local status, headers, raw = session:perform(method, H.origin .. path,
+    { ["content-type"] = "application/json" }, body and core.encode(body), 10000)
+  assert(status, headers)
+  return core.decode(raw), status
+end
+
+--- Reset the emulator (fresh state, default seed) and forget recorded requests.
+function H.reset()
+  local _, status = H.admin("POST", "/_emulator/reset", {})
+  assert(status == 200, "reset failed")
+end
+
+--- The requests the emulator recorded since the last reset/mark, oldest first.
+function H.requests()
+  return H.admin("GET", "/_emulator/requests").requests
+end
+
+function H.last()
+  local list = H.requests()
+  return list[#list]
+end
+
+function H.clear()
+  H.admin("DELETE", "/_emulator/requests")
+end
+
+--- An access token for a test-mode email (every permission unless scope is given).
+function H.token(email, scope)
+  local res, status = H.admin("POST", "/_emulator/tokens", { email = email, scope = scope })
+  assert(status == 200, "token shortcut failed")
+  return res
+end
+
+--- A Vehicle for a fresh token of `email`.
+function H.vehicle(email, options, scope)
+  local t = H.token(email or "driver@example.com", scope)
+  return smartcar.Vehicle.new(t.vehicles[1], t.access_token, options), t
+end
+
+function H.fault(spec, count)
+  local _, status = H.admin("POST", "/_emulator/faults", { fault = spec, count = count or 1 })
+  assert(status == 200, "faults are not enabled on the emulator")
+end
+
+--- Decode a form or query string into a table.
+function H.form(s)
+  local t = {}
+  for k, v in (s or ""):gmatch("([^&=]+)=([^&]*)") do
+    t[k] = v:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
+  end
+  return t
+end
+
+return H
