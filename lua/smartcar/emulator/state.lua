@@ -1,6 +1,7 @@
 -- All mutable emulator state, kept in this module's tables (one nginx worker).
 local util = require "smartcar.emulator.util"
 local fixtures = require "smartcar.emulator.fixtures"
+local json = require "smartcar.emulator.json"
 
 local M = {}
 
@@ -143,7 +144,8 @@ function M.issue(grant)
   local access, refresh = M.next_id("access"), M.next_id("refresh")
   M.tokens[access] = { grant = grant, expiresAt = now + M.ACCESS_TTL }
   M.refresh[refresh] = { grant = grant, expiresAt = now + M.REFRESH_TTL }
-  return { access_token = access, token_type = "Bearer", expires_in = M.ACCESS_TTL, refresh_token = refresh }
+  return json.object({ "access_token", "token_type", "expires_in", "refresh_token" },
+    { access_token = access, token_type = "Bearer", expires_in = M.ACCESS_TTL, refresh_token = refresh })
 end
 
 --- Remove a vehicle from every grant of (clientId, userId) and drop the connection.
