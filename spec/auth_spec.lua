@@ -1,0 +1,217 @@
+-- AuthClient: the Connect URL, byte for byte as the official Node SDK builds it,
+-- and the token exchange against the emulator's token endpoint.
+local smartcar = require "smartcar"
+local core = require "smartcar.core"
+local H = require "helper"
+
+local ID = "8229df9f-91a0-4ff0-a1ae-a1f38ee24d07"
+local BASE = "https://connect.smartcar.com/oauth/authorize?response_type=code&client_id=" .. ID
+
+describe("AuthClient.new", function()
+  it("validates its options", function()
+    assert.has_error(function() smartcar.AuthClient.new { clientId = "a", clientSecret = "b", mode = "prod" } end,
+      "The \"mode\" parameter MUST be one of the following: 'test', 'live', 'simulated'")
+    assert.has_error(function() smartcar.AuthClient.new { clientId = "a", clientSecret = "b", colour = 1 } end,
+      "unknown option 'colour' to 'AuthClient.new'")
+    assert.has_error(function() smartcar.AuthClient.new("a") end,
+      "bad argument #1 to 'AuthClient.new' (table expected, got string)")
+    assert.has_error(function() smartcar.AuthClient.new { clientId = "a", clientSecret = 5 } end,
+      "bad option 'clientSecret' to 'AuthClient.new' (string expected, got number)")
+    if not os.getenv("SMARTCAR_CLIENT_SECRET") then
+      assert.has_error(function() smartcar.AuthClient.new { clientId = "a" } end,
+        "AuthClient.new: missing 'clientSecret' (pass options.clientSecret or set SMARTCAR_CLIENT_SECRET)")
+    end
+  end)
+
+  it("defaults to live mode and exposes only public fields", function()
+    local c = smartcar.AuthClient.new { clientId = "a", clientSecret = "b", redirectUri = "https://x/cb" }
+    assert.are.equal("live", c.mode)
+    assert.are.equal("a", c.clientId)
+    assert.are.equal("https://x/cb", c.redirectUri)
+    assert.is_nil(c.clientSecret)
+    assert.are.equal("simulated", smartcar.AuthClient.new { clientId = "a", clientSecret = "b", mode = "simulated" }.mode)
+  end)
+
+  it("maps the deprecated testMode to mode", function()
+    assert.are.equal("test", smartcar.AuthClient.new { clientId = "a", clientSecret = "b", testMode = true }.mode)
+    assert.are.equal("live", smartcar.AuthClient.new { clientId = "a", clientSecret = "b", testMode = false }.mode)
+  end)
+end)
+
+describe("AuthClient:getAuthUrl", function()
+  local client, bare
+  setup(function()
+    smartcar.configure { connectOrigin = "https://connect.smartcar.com" }
+    client = smartcar.AuthClient.new { clientId = ID, clientSecret = "s", redirectUri = "https://example.com/callback",
+      mode = "test" }
+    bare = smartcar.AuthClient.new { clientId = ID, clientSecret = "s" }
+  end)
+  teardown(function() H.configure() end)
+
+  -- Expected URLs are the output of the official Node SDK 10.4 for the same inputs.
+  local R = "&redirect_uri=https%3A%2F%2Fexample.com%2Fcallback"
+  local cases = {
+    { nil, nil, "&approval_prompt=auto" .. R .. "&mode=test" },
+    { { "read_odometer", "required:read_location" }, nil,
+      "&approval_prompt=auto" .. R .. "&scope=read_odometer%20required%3Aread_location&mode=test" },
+    { { "read_odometer", "read_vehicle_info" },
+      { forcePrompt = true, state = "0facda3319", makeBypass = "TESLA", flags = { country = "DE", flag = "suboption" } },
+      "&approval_prompt=force" .. R .. "&scope=read_odometer%20read_vehicle_info&state=0facda3319&make=TESLA" ..
+      "&flags=country%3ADE%20flag%3Asuboption&mode=test" },
+    { { "read_vin" }, { singleSelect = { enabled = true }, user = "user 42/\195\188" },
+      "&approval_prompt=auto" .. R .. "&scope=read_vin&single_select=true&user=user%2042%2F%C3%BC&mode=test" },
+    { { "read_vin" }, { singleSelect = { enabled = false } },
+      "&approval_prompt=auto" .. R .. "&scope=read_vin&single_select=false&mode=test" },
+    { { "read_vin" }, { singleSelect = { vin = "0SCAUDI037A5ADB1C" }, state = "a b&c=d!*'()~" },
+      "&approval_prompt=auto" .. R .. "&scope=read_vin&state=a%20b%26c%3Dd!*'()~&single_select=true" ..
+      "&single_select_vin=0SCAUDI037A5ADB1C&mode=test" },
+  }
+  for i, case in ipairs(cases) do
+    it("builds case " .. i .. " exactly", function()
+      assert.are.equal(BASE .. case[3], client:getAuthUrl(case[1], case[2]))
+    end)
+  end
+
+  it("takes the options as the only argument, and omits an unset redirect URI", function()
+    assert.are.equal(BASE .. "&approval_prompt=auto&state=x&mode=live", bare:getAuthUrl { forcePrompt = false, state = "x" })
+  end)
+
+  it("raises on bad arguments", function()
+    assert.has_error(function() client:getAuthUrl { "read_vin", 5 } end,
+      "bad argument #1 to 'getAuthUrl' (scope entry 2 must be a string, got number)")
+    assert.has_error(function() client:getAuthUrl("read_vin") end,
+      "bad argument #1 to 'getAuthUrl' (table expected, got string)")
+    assert.has_error(function() client:getAuthUrl({ "read_vin" }, "x") end,
+      "bad argument #2 to 'getAuthUrl' (table expected, got string)")
+    assert.has_error(function() client:getAuthUrl({ "read_vin" }, { forcePromt = true }) end,
+      "unknown option 'forcePromt' to 'getAuthUrl'")
+    assert.has_error(function() client:getAuthUrl({ "read_vin" }, { forcePrompt = "yes" }) end,
+      "bad option 'forcePrompt' to 'getAuthUrl' (boolean expected, got string)")
+  end)
+end)
+
+describe("the Connect flow against the emulator", function()
+  local client
+  before_each(function()
+    H.reset()
+    H.configure()
+    client = smartcar.AuthClient.new { clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET,
+      redirectUri = H.REDIRECT_URI, mode = "test" }
+  end)
+
+  local function consent(email, approve, state)
+    local url = client:getAuthUrl({ "read_odometer", "read_vehicle_info", "required:read_location" },
+      { state = state or "st-1" })
+    local res = H.admin("POST", "/_emulator/authorize", { url = url, email = email or "driver@example.com",
+      approve = approve ~= false })
+    local base, query = res.location:match("^([^?]*)%?(.*)$")
+    assert.are.equal(H.REDIRECT_URI, base)
+    return H.form(query)
+  end
+
+  it("exchanges a code, sending exactly the token request of the official SDKs", function()
+    local redirect = consent()
+    assert.are.equal("st-1", redirect.state)
+    H.clear()
+    local before = os.time()
+    local access = assert(client:exchangeCode(redirect.code))
+    local r = H.last()
+    assert.are.equal("POST", r.method)
+    assert.are.equal("/oauth/token", r.path)
+    assert.are.equal("", r.query)
+    assert.are.equal("Basic " .. core.base64(H.CLIENT_ID .. ":" .. H.CLIENT_SECRET), r.headers.authorization)
+    assert.are.equal("application/x-www-form-urlencoded", r.headers["content-type"])
+    assert.are.equal("code=" .. redirect.code .. "&grant_type=authorization_code" ..
+      "&redirect_uri=http%3A%2F%2Flocalhost%3A8000%2Fcallback", r.body)
+    assert.are.equal("string", type(access.accessToken))
+    assert.are.equal("string", type(access.refreshToken))
+    assert.is_true(access.expiration >= before + 7200 and access.expiration <= os.time() + 7200)
+    assert.is_true(access.refreshExpiration >= before + 60 * 86400)
+    assert.is_false(smartcar.isExpired(access.expiration))
+    assert.is_true(smartcar.isExpired(os.time() - 1))
+    local vehicles = assert(smartcar.getVehicles(access.accessToken))
+    assert.is_true(#vehicles.vehicles >= 1)
+  end)
+
+  it("sends flags on the token request's query", function()
+    local redirect = consent()
+    H.clear()
+    assert(client:exchangeCode(redirect.code, { flags = { country = "DE" } }))
+    assert.are.equal("flags=country%3ADE", H.last().query)
+  end)
+
+  it("refreshes, rotating the refresh token", function()
+    local access = assert(client:exchangeCode(consent().code))
+    H.clear()
+    local renewed = assert(client:exchangeRefreshToken(access.refreshToken))
+    assert.are.equal("grant_type=refresh_token&refresh_token=" .. access.refreshToken, H.last().body)
+    assert.are_not.equal(access.refreshToken, renewed.refreshToken)
+    assert.are_not.equal(access.accessToken, renewed.accessToken)
+    assert(smartcar.getUser(renewed.accessToken))
+    H.admin("POST", "/_emulator/clock", { advance = 600 })
+    local res, err = client:exchangeRefreshToken(access.refreshToken)
+    assert.is_nil(res)
+    assert.are.equal(400, err.statusCode)
+    assert.are.equal("invalid_request", err.type)
+  end)
+
+  it("rejects a reused code", function()
+    local code = consent().code
+    assert(client:exchangeCode(code))
+    local res, err = client:exchangeCode(code)
+    assert.is_nil(res)
+    assert.are.equal(400, err.statusCode)
+    assert.are.equal("invalid_request", err.type)
+    assert.are.equal("invalid_request - Invalid code: [REDACTED].", err.message)
+  end)
+
+  it("rejects a wrong client secret", function()
+    local code = consent().code
+    local wrong = smartcar.AuthClient.new { clientId = H.CLIENT_ID, clientSecret = "nope", redirectUri = H.REDIRECT_URI }
+    local res, err = wrong:exchangeCode(code)
+    assert.is_nil(res)
+    assert.are.equal(401, err.statusCode)
+    assert.are.equal("invalid_client", err.type)
+  end)
+
+  it("rejects a redirect URI that differs from the authorize request's", function()
+    local code = consent().code
+    local other = smartcar.AuthClient.new { clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET,
+      redirectUri = "https://example.com/callback" }
+    local res, err = other:exchangeCode(code)
+    assert.is_nil(res)
+    assert.are.equal(400, err.statusCode)
+    assert.are.equal("invalid_grant", err.type)
+  end)
+
+  it("rejects an expired refresh token and an expired code", function()
+    local code = consent().code
+    local access = assert(client:exchangeCode(code))
+    local late = consent().code
+    H.admin("POST", "/_emulator/clock", { advance = 61 * 86400 })
+    local _, err = client:exchangeRefreshToken(access.refreshToken)
+    assert.are.equal("invalid_request", err.type)
+    local _, err2 = client:exchangeCode(late)
+    assert.are.equal("invalid_request", err2.type)
+  end)
+
+  it("returns access_denied when the user denies", function()
+    local redirect = consent("driver@example.com", false)
+    assert.are.equal("access_denied", redirect.error)
+    assert.are.equal("st-1", redirect.state)
+    assert.is_nil(redirect.code)
+  end)
+
+  it("raises on bad arguments before any request", function()
+    H.clear()
+    assert.has_error(function() client:exchangeCode(nil) end,
+      "bad argument #1 to 'exchangeCode' (string expected, got nil)")
+    assert.has_error(function() client:exchangeRefreshToken(42) end,
+      "bad argument #1 to 'exchangeRefreshToken' (string expected, got number)")
+    assert.has_error(function() client:exchangeCode("c", 5) end,
+      "bad argument #2 to 'exchangeCode' (table expected, got number)")
+    assert.has_error(function() client:exchangeCode("c", { flag = {} }) end,
+      "unknown option 'flag' to 'exchangeCode'")
+    assert.are.equal(0, #H.requests())
+  end)
+end)

@@ -1,0 +1,274 @@
+-- Vehicle: every method against the emulator, asserting the exact request on
+-- the wire and the result, including meta.
+local smartcar = require "smartcar"
+local core = require "smartcar.core"
+local endpoints = require "smartcar.endpoints"
+local H = require "helper"
+
+local PHEV = "1SCPHEV0000000001@phev.smartcar.com" -- every capability: fuel, battery, charge
+
+-- The keys each read returns (a subset check: the emulator may add optional fields).
+local KEYS = {
+  attributes = { "id", "make", "model", "year" }, vin = { "vin" }, odometer = { "distance" },
+  location = { "latitude", "longitude" }, fuel = { "percentRemaining" }, battery = { "percentRemaining", "range" },
+  batteryCapacity = { "capacity" }, nominalCapacity = { "availableCapacities" }, charge = { "isPluggedIn", "state" },
+  getChargeLimit = { "limit" }, engineOil = { "lifeRemaining" },
+  tirePressure = { "frontLeft", "frontRight", "backLeft", "backRight" },
+  lockStatus = { "isLocked", "doors", "windows" }, diagnosticSystemStatus = { "systems" },
+  diagnosticTroubleCodes = { "activeCodes" },
+}
+
+describe("Vehicle.new", function()
+  it("validates its arguments", function()
+    assert.has_error(function() smartcar.Vehicle.new(nil, "t") end,
+      "bad argument #1 to 'Vehicle.new' (string expected, got nil)")
+    assert.has_error(function() smartcar.Vehicle.new("id", 42) end,
+      "bad argument #2 to 'Vehicle.new' (string expected, got number)")
+    assert.has_error(function() smartcar.Vehicle.new("id", "t", { unitSystem = "metrics" }) end,
+      "bad option 'unitSystem' to 'Vehicle.new' (expected 'metric' or 'imperial', got 'metrics')")
+    assert.has_error(function() smartcar.Vehicle.new("id", "t", { units = "metric" }) end,
+      "unknown option 'units' to 'Vehicle.new'")
+    assert.has_error(function() smartcar.Vehicle.new("id", "t", { version = "two" }) end,
+      "bad option 'version' to 'Vehicle.new' (expected a version such as '2.0', got 'two')")
+    assert.has_error(function() smartcar.Vehicle.new("id", "t", { flags = "country:DE" }) end,
+      "bad option 'flags' to 'Vehicle.new' (table expected, got string)")
+    assert.has_error(function() smartcar.Vehicle.new("id", "t", "metric") end,
+      "bad argument #3 to 'Vehicle.new' (table expected, got string)")
+  end)
+
+  it("exposes id, unitSystem and version, defaulting to the module's API version", function()
+    local v = smartcar.Vehicle.new("abc", "t")
+    assert.are.same({ "abc", "metric", "2.0" }, { v.id, v.unitSystem, v.version })
+    smartcar.setApiVersion("1.0")
+    assert.are.equal("1.0", smartcar.Vehicle.new("abc", "t").version)
+    smartcar.setApiVersion("2.0")
+    assert.are.equal("2.0", smartcar.getApiVersion())
+    assert.has_error(function() smartcar.setApiVersion(2) end)
+  end)
+end)
+
+describe("Vehicle methods", function()
+  local vehicle, token
+  before_each(function()
+    H.reset()
+    H.configure()
+    local t
+    vehicle, t = H.vehicle(PHEV)
+    token = t.access_token
+    H.clear()
+  end)
+
+  local function expect_request(method, path, body, query)
+    local r = H.last()
+    assert.are.equal(method, r.method)
+    assert.are.equal("/v2.0/vehicles/" .. vehicle.id .. path, r.path)
+    assert.are.equal(query or "", r.query)
+    assert.are.equal("Bearer " .. token, r.headers.authorization)
+    assert.are.equal("metric", r.headers["sc-unit-system"])
+    assert.are.equal(body or "", r.body)
+    if body then assert.are.equal("application/json", r.headers["content-type"]) end
+  end
+
+  for _, e in ipairs(endpoints) do
+    if e.method == "GET" then
+      it(e.name .. "() sends GET " .. e.path .. " and returns the data with meta", function()
+        local res = assert(vehicle[e.name](vehicle))
+        expect_request("GET", e.path)
+        for _, k in ipairs(KEYS[e.name]) do assert.is_not_nil(res[k], k) end
+        assert.is_string(res.meta.requestId)
+      end)
+    end
+  end
+
+  it("lock() and unlock() send the action and change lockStatus", function()
+    local res = assert(vehicle:lock())
+    expect_request("POST", "/security", '{"action":"LOCK"}')
+    assert.are.equal("success", res.status)
+    assert.is_string(res.message)
+    assert.is_true(assert(vehicle:lockStatus()).isLocked)
+    assert(vehicle:unlock())
+    expect_request("POST", "/security", '{"action":"UNLOCK"}')
+    assert.is_false(assert(vehicle:lockStatus()).isLocked)
+  end)
+
+  it("startCharge() and stopCharge() send the action and change charge state", function()
+    local ok, err = vehicle:startCharge()
+    expect_request("POST", "/charge", '{"action":"START"}')
+    if ok then
+      assert.are.equal("CHARGING", assert(vehicle:charge()).state)
+    else
+      assert.are.equal("VEHICLE_STATE", err.type)
+    end
+    vehicle:stopCharge()
+    expect_request("POST", "/charge", '{"action":"STOP"}')
+    assert.are_not.equal("CHARGING", assert(vehicle:charge()).state)
+  end)
+
+  it("setChargeLimit() sends a JSON number and getChargeLimit() reads it back", function()
+    assert(vehicle:setChargeLimit(0.8))
+    expect_request("POST", "/charge/limit", '{"limit":0.8}')
+    assert.are.equal(0.8, assert(vehicle:getChargeLimit()).limit)
+    assert.has_error(function() vehicle:setChargeLimit("0.8") end,
+      "bad argument #1 to 'setChargeLimit' (number expected, got string)")
+    local res, err = vehicle:setChargeLimit(0.2)
+    assert.is_nil(res)
+    assert.are.equal("VALIDATION", err.type)
+    assert.are.equal(400, err.statusCode)
+  end)
+
+  it("sendDestination() sends the coordinates and checks their range", function()
+    assert(vehicle:sendDestination(37.7749, -122.4194))
+    local r = H.last()
+    assert.are.same({ latitude = 37.7749, longitude = -122.4194 }, core.decode(r.body))
+    assert.are.equal("/v2.0/vehicles/" .. vehicle.id .. "/navigation/destination", r.path)
+    H.clear()
+    assert.has_error(function() vehicle:sendDestination(91, 0) end,
+      "Invalid latitude value. It must be between -90 and 90.")
+    assert.has_error(function() vehicle:sendDestination(0, -180.5) end,
+      "Invalid longitude value. It must be between -180 and 180.")
+    assert.are.equal(0, #H.requests())
+  end)
+
+  it("serviceHistory() sends start_date/end_date and wraps the array", function()
+    local res = assert(vehicle:serviceHistory("2023-01-01", "2023-12-31"))
+    expect_request("GET", "/service/history", nil, "start_date=2023-01-01&end_date=2023-12-31")
+    assert.is_table(res.data)
+    assert.is_string(res.meta.requestId)
+    assert(vehicle:serviceHistory())
+    expect_request("GET", "/service/history")
+  end)
+
+  it("permissions() pages", function()
+    local all = assert(vehicle:permissions())
+    expect_request("GET", "/permissions")
+    assert.is_true(#all.permissions > 2)
+    local page = assert(vehicle:permissions { limit = 2, offset = 1 })
+    expect_request("GET", "/permissions", nil, "limit=2&offset=1")
+    assert.are.same({ all.permissions[2], all.permissions[3] }, page.permissions)
+    assert.are.equal(all.paging.count, page.paging.count)
+    assert.has_error(function() vehicle:permissions { page = 1 } end, "unknown option 'page' to 'permissions'")
+  end)
+
+  it("subscribe() and unsubscribe() use the token and the AMT", function()
+    local sub = assert(vehicle:subscribe(H.WEBHOOK_ID))
+    expect_request("POST", "/webhooks/" .. H.WEBHOOK_ID)
+    assert.are.equal(H.WEBHOOK_ID, sub.webhookId)
+    assert.are.equal(vehicle.id, sub.vehicleId)
+    assert(vehicle:unsubscribe(H.AMT, H.WEBHOOK_ID))
+    local r = H.last()
+    assert.are.equal("DELETE", r.method)
+    assert.are.equal("Bearer " .. H.AMT, r.headers.authorization)
+    local _, err = vehicle:unsubscribe("wrong-amt", H.WEBHOOK_ID)
+    assert.are.equal("AUTHENTICATION", err.type)
+  end)
+
+  it("disconnect() revokes access", function()
+    assert.are.equal("success", assert(vehicle:disconnect()).status)
+    expect_request("DELETE", "/application")
+    local res, err = vehicle:odometer()
+    assert.is_nil(res)
+    assert.are.equal(401, err.statusCode)
+    assert.are.equal("AUTHENTICATION", err.type)
+  end)
+
+  it("converts units for an imperial vehicle and says so", function()
+    local metric = assert(vehicle:odometer()).distance
+    local imperial = smartcar.Vehicle.new(vehicle.id, token, { unitSystem = "imperial" })
+    local res = assert(imperial:odometer())
+    assert.are.equal("imperial", H.last().headers["sc-unit-system"])
+    assert.are.equal("imperial", res.meta.unitSystem)
+    assert.is_true(math.abs(res.distance - metric / 1.609344) < 0.01)
+  end)
+
+  it("sends flags on every request, batch and raw requests included", function()
+    local v = smartcar.Vehicle.new(vehicle.id, token, { flags = { country = "DE", beta = true } })
+    assert(v:odometer())
+    assert.are.equal("flags=beta%3Atrue%20country%3ADE", H.last().query)
+    assert(v:permissions { limit = 1 })
+    assert.are.equal("limit=1&flags=beta%3Atrue%20country%3ADE", H.last().query)
+    assert(v:batch { "/odometer" })
+    assert.are.equal("flags=beta%3Atrue%20country%3ADE", H.last().query)
+    assert(v:request("GET", "/odometer"))
+    assert.are.equal("flags=beta%3Atrue%20country%3ADE", H.last().query)
+  end)
+
+  it("percent-encodes ids so they cannot change the path", function()
+    local v = smartcar.Vehicle.new("../x?y", token)
+    local res, err = v:odometer()
+    assert.is_nil(res)
+    assert.is_true(err.statusCode == 400 or err.statusCode == 401)
+    assert.are.equal("", H.last().query)
+    assert.matches("/v2.0/vehicles/%.%.%%2Fx%%3Fy/odometer$", H.last().path)
+  end)
+
+  it("batch() sends the paths and maps each item to its own result or error", function()
+    local b = assert(vehicle:batch { "/odometer", "location", "/", "/tires/pressure", "/battery/capacity" })
+    expect_request("POST", "/batch", '{"requests":[{"path":"/odometer"},{"path":"/location"},{"path":"/"},' ..
+      '{"path":"/tires/pressure"},{"path":"/battery/capacity"}]}')
+    assert.is_number(assert(b.odometer()).distance)
+    assert.are.equal("metric", b.odometer().meta.unitSystem)
+    assert.is_string(b.odometer().meta.requestId)
+    assert.is_number(assert(b.location()).latitude)
+    assert.are.equal(vehicle.id, assert(b.attributes()).id)
+    assert.is_number(assert(b.tirePressure()).frontLeft)
+    assert.is_number(assert(b.batteryCapacity()).capacity)
+  end)
+
+  it("batch() item errors keep the item's status code", function()
+    local ice = H.vehicle("1SCICE00000000001@fuel.smartcar.com")
+    local b = assert(ice:batch { "/odometer", "/battery" })
+    assert(b.odometer())
+    local res, err = b.battery()
+    assert.is_nil(res)
+    assert.are.equal(501, err.statusCode)
+    assert.are.equal("COMPATIBILITY", err.type)
+    assert.are.equal("VEHICLE_NOT_CAPABLE", err.code)
+  end)
+
+  it("batch() rejects bad paths before the network", function()
+    assert.has_error(function() vehicle:batch {} end, "bad argument #1 to 'batch' (non-empty list of paths expected)")
+    assert.has_error(function() vehicle:batch { 1 } end,
+      "bad argument #1 to 'batch' (path 1 must be a string, got number)")
+  end)
+
+  it("request() sends any method, body and headers and returns {body, meta}", function()
+    local res = assert(vehicle:request("post", "security", { action = "LOCK" }, { ["X-Trace"] = "t1" }))
+    expect_request("POST", "/security", '{"action":"LOCK"}')
+    assert.are.equal("t1", H.last().headers["x-trace"])
+    assert.are.equal("success", res.body.status)
+    assert.is_string(res.meta.requestId)
+    local other = assert(vehicle:request("GET", "/odometer", nil, { Authorization = "Bearer " .. token }))
+    assert.is_number(other.body.distance)
+    local _, err = vehicle:request("GET", "/odometer", nil, { Authorization = "Bearer nope" })
+    assert.are.equal(401, err.statusCode)
+    assert.has_error(function() vehicle:request("FETCH", "/x") end,
+      "bad argument #1 to 'request' (unsupported method 'FETCH')")
+  end)
+
+  it("getSignals() and getSignal() read v3 from the vehicle origin", function()
+    local all = assert(vehicle:getSignals())
+    local r = H.last()
+    assert.are.equal("/v3/vehicles/" .. vehicle.id .. "/signals", r.path)
+    assert.are.equal("Bearer " .. token, r.headers.authorization)
+    assert.is_table(all.body.data)
+    assert.is_string(all.headers["sc-request-id"])
+    local code = all.body.data[1].attributes.code
+    local one = assert(vehicle:getSignal(code))
+    assert.are.equal("/v3/vehicles/" .. vehicle.id .. "/signals/" .. code, H.last().path)
+    assert.are.equal(code, one.body.attributes.code)
+    local res, err = vehicle:getSignal("no-such-signal")
+    assert.is_nil(res)
+    assert.are.equal(404, err.statusCode)
+  end)
+
+  it("reports a missing permission as 403 PERMISSION", function()
+    local limited = H.vehicle(PHEV, nil, { "read_vehicle_info" })
+    assert(limited:attributes())
+    local res, err = limited:odometer()
+    assert.is_nil(res)
+    assert.are.equal(403, err.statusCode)
+    assert.are.equal("PERMISSION", err.type)
+    assert.is_nil(err.code)
+    assert.are.equal("REAUTHENTICATE", err.resolution.type)
+  end)
+end)
