@@ -1,8 +1,8 @@
 std = "max"
 codes = true
-max_line_length = 120
+max_line_length = 130
 files["spec"] = { std = "+busted" }
-files["lua/smartcar/emulator"] = { read_globals = { "ngx" } }
+files["lua/smartcar/emulator"] = { globals = { "ngx" } }
 files["lua/smartcar/transport/resty.lua"] = { read_globals = { "ngx" } }
 files["examples/nginx"] = { read_globals = { "ngx" } }
 exclude_files = { "luarocks-tree", "build" }

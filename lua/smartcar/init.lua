@@ -81,7 +81,7 @@ function smartcar.configure(options)
     if type(v) ~= want then
       error(("bad option '%s' to 'configure' (%s expected, got %s)"):format(k, want, type(v)), 2)
     end
-    if want == "number" and not (v > 0) then
+    if want == "number" and (v ~= v or v <= 0) then
       error(("bad option '%s' to 'configure' (must be positive)"):format(k), 2)
     end
   end
