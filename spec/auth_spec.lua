@@ -109,6 +109,21 @@ describe("the Connect flow against the emulator", function()
     return H.form(query)
   end
 
+  it("completes consent by following the Connect pages, as a browser would", function()
+    local browser = require "smartcar.emulator.browser"
+    local steps = {}
+    local url = client:getAuthUrl({ "read_odometer", "read_vehicle_info" }, { state = "s-42" })
+    local location = assert(browser.connect(url, { email = "driver@example.com", make = "TESLA",
+      log = function(step) steps[#steps + 1] = step end }))
+    assert.are.same({ "Continue", "Choose brand TESLA", "Sign in as driver@example.com", "Allow access" }, steps)
+    local redirect = H.form(location:match("%?(.*)$"))
+    assert.are.equal("s-42", redirect.state)
+    local access = assert(client:exchangeCode(redirect.code))
+    assert(smartcar.getUser(access.accessToken))
+    local denied = assert(browser.connect(url, { email = "driver@example.com", approve = false }))
+    assert.are.equal("access_denied", H.form(denied:match("%?(.*)$")).error)
+  end)
+
   it("exchanges a code, sending exactly the token request of the official SDKs", function()
     local redirect = consent()
     assert.are.equal("st-1", redirect.state)

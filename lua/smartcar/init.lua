@@ -538,6 +538,10 @@ local COMPAT_OPTIONS = {
   clientId = true, clientSecret = true, mode = true, testModeCompatibilityLevel = true, flags = true, version = true,
 }
 
+-- Query order as the Node SDK emits it: an explicit mode precedes the test level, a forced one follows it.
+local COMPAT_ORDER_MODE_FIRST = { "flags", "mode", "test_mode_compatibility_level", "scope", "country", "vin" }
+local COMPAT_ORDER = { "flags", "test_mode_compatibility_level", "mode", "scope", "country", "vin" }
+
 --- Whether a VIN is compatible with the given permissions: `{compatible, reason, capabilities, meta}`.
 -- Call as `getCompatibility(vin, scope[, country][, options])`; country defaults to `"US"`.
 -- @tparam string vin
@@ -555,7 +559,7 @@ function smartcar.getCompatibility(vin, scope, country, options)
   local q = compat_params(options, {})
   q.scope, q.country, q.vin = space_list(scope, "scope", "getCompatibility"), country or "US", vin
   local url = with_query(origins.apiOrigin .. "/v" .. (options.version or api_version) .. "/compatibility",
-    core.query(q, { "flags", "mode", "test_mode_compatibility_level", "scope", "country", "vin" }))
+    core.query(q, options.mode ~= nil and COMPAT_ORDER_MODE_FIRST or COMPAT_ORDER))
   return send("data", "GET", url, credentials(options, "getCompatibility"))
 end
 

@@ -1,0 +1,172 @@
+-- The module functions: user, vehicles, v3 vehicle, compatibility, management, webhooks.
+local smartcar = require "smartcar"
+local core = require "smartcar.core"
+local H = require "helper"
+
+local BASIC_CLIENT = "Basic " .. core.base64(H.CLIENT_ID .. ":" .. H.CLIENT_SECRET)
+local CREDS = { clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET }
+
+describe("module functions", function()
+  local t
+  before_each(function()
+    H.reset()
+    H.configure()
+    t = H.token("5-vehicles@smartcar.com")
+    H.clear()
+  end)
+
+  it("getUser() reads /v2.0/user with the bearer token", function()
+    local res = assert(smartcar.getUser(t.access_token))
+    local r = H.last()
+    assert.are.equal("GET", r.method)
+    assert.are.equal("/v2.0/user", r.path)
+    assert.are.equal("Bearer " .. t.access_token, r.headers.authorization)
+    assert.are.equal(t.user_id, res.id)
+    assert.is_string(res.meta.requestId)
+    local _, err = smartcar.getUser("not-a-token")
+    assert.are.equal(401, err.statusCode)
+    assert.are.equal("AUTHENTICATION", err.type)
+    assert.has_error(function() smartcar.getUser(nil) end, "bad argument #1 to 'getUser' (string expected, got nil)")
+  end)
+
+  it("getVehicles() pages through the vehicles", function()
+    local all = assert(smartcar.getVehicles(t.access_token))
+    assert.are.equal("/v2.0/vehicles", H.last().path)
+    assert.are.equal(5, #all.vehicles)
+    assert.are.equal(5, all.paging.count)
+    local page = assert(smartcar.getVehicles(t.access_token, { limit = 2, offset = 3 }))
+    assert.are.equal("limit=2&offset=3", H.last().query)
+    assert.are.same({ all.vehicles[4], all.vehicles[5] }, page.vehicles)
+    assert.are.equal(3, page.paging.offset)
+    assert.has_error(function() smartcar.getVehicles(t.access_token, { size = 1 }) end,
+      "unknown option 'size' to 'getVehicles'")
+  end)
+
+  it("getVehicle() reads the v3 resource and returns every header", function()
+    local id = t.vehicles[1]
+    local res = assert(smartcar.getVehicle(t.access_token, id))
+    assert.are.equal("/v3/vehicles/" .. id, H.last().path)
+    assert.are.equal(id, res.body.id)
+    assert.is_string(res.body.attributes.make)
+    assert.is_string(res.headers["sc-request-id"])
+    assert.is_string(res.headers["content-type"])
+  end)
+
+  it("getCompatibility() sends the query and Basic client credentials", function()
+    local res = assert(smartcar.getCompatibility("0SCAUDI037A5ADB1C", { "read_odometer", "read_location" }, CREDS))
+    local r = H.last()
+    assert.are.equal("/v2.0/compatibility", r.path)
+    assert.are.equal("scope=read_odometer%20read_location&country=US&vin=0SCAUDI037A5ADB1C", r.query)
+    assert.are.equal(BASIC_CLIENT, r.headers.authorization)
+    assert.is_boolean(res.compatible)
+    assert.is_table(res.capabilities)
+    assert(smartcar.getCompatibility("0SCAUDI037A5ADB1C", { "read_odometer" }, "CA",
+      { clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET, testModeCompatibilityLevel = "phev",
+        flags = { x = "y" } }))
+    assert.are.equal("flags=x%3Ay&test_mode_compatibility_level=phev&mode=test&scope=read_odometer" ..
+      "&country=CA&vin=0SCAUDI037A5ADB1C", H.last().query)
+    local _, err = smartcar.getCompatibility("0SCAUDI037A5ADB1C", { "read_odometer" },
+      { clientId = H.CLIENT_ID, clientSecret = "wrong" })
+    assert.are.equal(401, err.statusCode)
+    assert.has_error(function() smartcar.getCompatibility("VIN", { "read_odometer" }, { mode = "prod" }) end)
+  end)
+
+  it("getCompatibilityMatrix() sends region, scope and make", function()
+    local res = assert(smartcar.getCompatibilityMatrix("US",
+      { clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET, make = { "TESLA", "NISSAN" },
+        scope = { "read_battery" }, type = "BEV" }))
+    local r = H.last()
+    assert.are.equal("/v2.0/compatibility/matrix", r.path)
+    assert.are.equal("region=US&scope=read_battery&make=TESLA%20NISSAN&type=BEV", r.query)
+    assert.are.equal(BASIC_CLIENT, r.headers.authorization)
+    assert.is_table(res.TESLA or res.NISSAN)
+    assert.is_string(res.meta.requestId)
+  end)
+
+  it("getConnections() and deleteConnections() use Basic default:<amt>", function()
+    local amt = "Basic " .. core.base64("default:" .. H.AMT)
+    local all = assert(smartcar.getConnections(H.AMT))
+    assert.are.equal("/v2.0/management/connections", H.last().path)
+    assert.are.equal(amt, H.last().headers.authorization)
+    assert.is_true(#all.connections >= 5)
+    local page = assert(smartcar.getConnections(H.AMT, { userId = t.user_id }, { limit = 2 }))
+    assert.are.equal("user_id=" .. t.user_id .. "&limit=2", H.last().query)
+    assert.are.equal(2, #page.connections)
+    assert.is_string(page.paging.cursor)
+    local rest = assert(smartcar.getConnections(H.AMT, { userId = t.user_id }, { cursor = page.paging.cursor }))
+    assert.are.equal(3, #rest.connections)
+    local deleted = assert(smartcar.deleteConnections(H.AMT, { vehicleId = t.vehicles[1] }))
+    assert.are.equal("DELETE", H.last().method)
+    assert.are.equal("vehicle_id=" .. t.vehicles[1], H.last().query)
+    assert.are.equal(t.vehicles[1], deleted.connections[1].vehicleId)
+    local _, err = smartcar.Vehicle.new(t.vehicles[1], t.access_token):odometer()
+    assert.are.equal(401, err.statusCode)
+    assert.has_error(function() smartcar.deleteConnections(H.AMT, { userId = "u", vehicleId = "v" }) end,
+      "bad argument #2 to 'deleteConnections' (filter needs EITHER userId OR vehicleId, not both)")
+    local _, bad = smartcar.getConnections("wrong-amt")
+    assert.are.equal(401, bad.statusCode)
+  end)
+end)
+
+describe("webhook helpers", function()
+  it("hashChallenge() is HMAC-SHA256 in lowercase hex", function()
+    assert.are.equal("9baf5a7464bd86740ad5a06e439dcf535a075022ed2c92d74efacf646d79328e",
+      smartcar.hashChallenge("amt", "challenge"))
+  end)
+
+  it("verifyPayload() checks the raw body, and accepts a table as the Node SDK does", function()
+    local sig = "4c05a8da471f05156ad717baa4017acd13a3a809850b9ca7d3301dcaaa854f70"
+    assert.is_true(smartcar.verifyPayload("amt", sig, '{"pizza":"pasta"}'))
+    assert.is_true(smartcar.verifyPayload("amt", sig:upper(), '{"pizza":"pasta"}'))
+    assert.is_true(smartcar.verifyPayload("amt", sig, { pizza = "pasta" }))
+    assert.is_false(smartcar.verifyPayload("amt", sig, '{"pizza": "pasta"}'))
+    assert.is_false(smartcar.verifyPayload("amt", sig:sub(1, 63), '{"pizza":"pasta"}'))
+    assert.is_false(smartcar.verifyPayload("amt", nil, '{"pizza":"pasta"}'))
+  end)
+end)
+
+-- §6.2 of the wire protocol: every type and code the test-mode emails can trigger.
+local CATALOG = {
+  { "BILLING", 430, { "VEHICLE_LIMIT", "INVALID_PLAN", "VEHICLE_REQUEST_LIMIT", "ACCOUNT_SUSPENDED" } },
+  { "COMPATIBILITY", 501, { "MAKE_NOT_COMPATIBLE", "SMARTCAR_NOT_CAPABLE", "VEHICLE_NOT_CAPABLE" } },
+  { "CONNECTED_SERVICES_ACCOUNT", 400, { "ACCOUNT_ISSUE", "AUTHENTICATION_FAILED", "NO_VEHICLES", "PERMISSION",
+    "SUBSCRIPTION", "VEHICLE_MISSING", "VIRTUAL_KEY_REQUIRED" } },
+  { "RATE_LIMIT", 429, { "SMARTCAR_API", "VEHICLE" } },
+  { "SERVER", 500, { "INTERNAL", "RECORD_NOT_FOUND", "MULTIPLE_RECORDS_FOUND" } },
+  { "UPSTREAM", 502, { "INVALID_DATA", "KNOWN_ISSUE", "NO_RESPONSE", "RATE_LIMIT", "UNKNOWN_ISSUE" } },
+  { "VEHICLE_STATE", 409, { "ASLEEP", "CHARGING_IN_PROGRESS", "CHARGING_PLUG_NOT_CONNECTED", "DOOR_OPEN",
+    "FULLY_CHARGED", "HOOD_OPEN", "IGNITION_ON", "IN_MOTION", "REMOTE_ACCESS_DISABLED", "TRUNK_OPEN", "UNKNOWN",
+    "UNREACHABLE", "VEHICLE_OFFLINE_FOR_SERVICE" } },
+}
+
+describe("test-mode error emails through odometer()", function()
+  setup(function() H.reset(); H.configure() end)
+  for _, group in ipairs(CATALOG) do
+    local type_, status, codes = group[1], group[2], group[3]
+    for _, code in ipairs(codes) do
+      it(type_ .. "." .. code, function()
+        local vehicle = H.vehicle(type_ .. "." .. code .. "@smartcar.com")
+        assert(vehicle:attributes()) -- static endpoints still answer
+        local res, err = vehicle:odometer()
+        assert.is_nil(res)
+        assert.are.equal(type_, err.type)
+        assert.are.equal(code, err.code)
+        assert.are.equal(status, err.statusCode)
+        assert.are.equal(type_ .. ":" .. code .. " - " .. err.description, err.message)
+        assert.is_string(err.docURL)
+        assert.is_string(err.requestId)
+        if type_ == "RATE_LIMIT" then assert.is_number(err.retryAfter) end
+      end)
+    end
+  end
+
+  it("v1.0 vehicles answer with the legacy shape", function()
+    local vehicle = H.vehicle("smartcar@vs-000.vehicle-state-error.com", { version = "1.0" })
+    local res, err = vehicle:odometer()
+    assert.is_nil(res)
+    assert.are.equal("/v1.0/vehicles/" .. vehicle.id .. "/odometer", H.last().path)
+    assert.are.equal("vehicle_state_error", err.type)
+    assert.are.equal("VS_000", err.code)
+    assert.are.equal(409, err.statusCode)
+  end)
+end)
