@@ -271,7 +271,7 @@ end
 -- Endpoint metadata: permission, static (exempt from test-mode failures), data read, capability key.
 local E = {
   ["GET "] = { perm = "read_vehicle_info", static = true },
-  ["GET /vin"] = { perm = "read_vin", static = true },
+  ["GET /vin"] = { perm = "read_vin", static = true, data = true },
   ["GET /permissions"] = { static = true },
   ["GET /odometer"] = { perm = "read_odometer", data = true },
   ["GET /location"] = { perm = "read_location", data = true },
