@@ -1,0 +1,41 @@
+rockspec_format = "3.0"
+package = "smartcar"
+version = "scm-1"
+source = {
+  url = "git+https://example.com/smartcar-lua.git",
+}
+description = {
+  summary = "The Smartcar SDK for Lua: Connect OAuth, every vehicle endpoint, webhooks, on a libcurl C core",
+  detailed = [[
+    require "smartcar" gives Lua 5.1-5.4, LuaJIT and OpenResty programs the Smartcar Connect flow,
+    every vehicle endpoint, batch, v3 signals, compatibility, management and webhook helpers.
+  ]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson",
+}
+external_dependencies = {
+  CURL = { header = "curl/curl.h" },
+  CRYPTO = { header = "openssl/hmac.h" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["smartcar"] = "lua/smartcar/init.lua",
+    ["smartcar.endpoints"] = "lua/smartcar/endpoints.lua",
+    ["smartcar.emulator.browser"] = "lua/smartcar/emulator/browser.lua",
+    ["smartcar.core"] = {
+      sources = {
+        "src/auth_client.c", "src/core.c", "src/http.c", "src/json.c", "src/options.c",
+        "src/response.c", "src/url.c", "src/vehicle.c", "src/webhook.c",
+      },
+      defines = { "_POSIX_C_SOURCE=200809L" },
+      libraries = { "curl", "crypto" },
+      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
+    },
+  },
+}
+test = { type = "busted" }
