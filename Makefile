@@ -62,7 +62,7 @@ memcheck: deps
 	@SMARTCAR_MEMCHECK=1 scripts/test 5.4
 
 docs: deps
-	ldoc -c doc-config.ld .
+	ldoc -c config.ld .
 
 bench: deps
 	@$(MAKE) --no-print-directory all LUA=5.4
