@@ -11,8 +11,19 @@ local H = {
   WEBHOOK_ID = "4bd5a6e8-1c2e-4d4b-9a8b-5b1f0c8a9d01",
 }
 
+-- `make test` starts one emulator for the whole run and exports its origin; a bare
+-- `busted` starts one here, with a watcher that stops it once this process is gone
+-- (os.exit does not close the Lua state on 5.1/LuaJIT, so a finalizer would not do).
 H.origin = os.getenv("SMARTCAR_EMULATOR_ORIGIN")
-  or error("SMARTCAR_EMULATOR_ORIGIN is not set: run the specs with `make test`")
+if not H.origin then
+  local out = assert(io.popen("bin/smartcar-emulator --daemon --faults")):read("*a")
+  H.origin = out:match("SMARTCAR_EMULATOR_ORIGIN=(%S+)")
+  local prefix = out:match("SMARTCAR_EMULATOR_PREFIX=(%S+)")
+  assert(H.origin and prefix, "could not start the emulator: " .. out)
+  local pid = assert(io.popen("echo $PPID")):read("*l")
+  os.execute(("(while kill -0 %s 2>/dev/null; do sleep 0.2; done; bin/smartcar-emulator --stop '%s') " ..
+    ">/dev/null 2>&1 &"):format(pid, prefix))
+end
 
 function H.configure(extra)
   local options = {

@@ -1,0 +1,53 @@
+-- Lifetimes: objects are collectable, finalizers are idempotent, closed sessions refuse work.
+local smartcar = require "smartcar"
+local core = require "smartcar.core"
+
+local function collected(make)
+  local weak = setmetatable({}, { __mode = "v" })
+  for i = 1, 20 do weak[i] = make(i) end
+  collectgarbage()
+  collectgarbage()
+  return next(weak) == nil
+end
+
+describe("garbage collection", function()
+  it("collects vehicles, clients and sessions", function()
+    assert.is_true(collected(function(i) return smartcar.Vehicle.new("v" .. i, "token-" .. i) end))
+    assert.is_true(collected(function(i)
+      return smartcar.AuthClient.new { clientId = "c" .. i, clientSecret = "s", mode = "test" }
+    end))
+    assert.is_true(collected(function() return core.newSession() end))
+  end)
+
+  it("closes a session once, however often it is asked", function()
+    local s = core.newSession()
+    s:close()
+    s:close()
+    assert.has_error(function() s:perform("GET", "http://127.0.0.1:1/", nil, nil, 100) end,
+      "attempt to use a closed Session")
+  end)
+end)
+
+describe("the transport", function()
+  it("refuses URLs that are not http(s)", function()
+    local status, code = smartcar.transports.libcurl("GET", "file:///etc/passwd", {}, nil, 1000)
+    assert.is_nil(status)
+    assert.are.equal("NETWORK", code)
+  end)
+
+  it("refuses header injection", function()
+    assert.has_error(function()
+      smartcar.transports.libcurl("GET", "http://127.0.0.1:1/", { ["x-a"] = "b\r\nx-evil: 1" }, nil, 1000)
+    end, "header names and values must not contain line breaks")
+    assert.has_error(function() smartcar.Vehicle.new("v", "t\r\nx: y") end)
+  end)
+
+  it("validates configure", function()
+    assert.has_error(function() smartcar.configure { colour = 1 } end, "unknown option 'colour' to 'configure'")
+    assert.has_error(function() smartcar.configure { apiOrigin = "ftp://x" } end)
+    assert.has_error(function() smartcar.configure { timeout = -1 } end,
+      "bad option 'timeout' to 'configure' (must be positive)")
+    assert.has_error(function() smartcar.configure { timeout = "5" } end,
+      "bad option 'timeout' to 'configure' (number expected, got string)")
+  end)
+end)
