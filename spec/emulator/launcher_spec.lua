@@ -113,6 +113,12 @@ describe("launcher", function()
       socket.sleep(0.05)
     end
     assert.is_true(down)
+    -- the launcher itself exits once it has cleaned up
+    for _ = 1, 100 do
+      if run("kill -0 " .. pid) ~= 0 then break end
+      socket.sleep(0.05)
+    end
+    assert.are_not.equal(0, (run("kill -0 " .. pid)))
     os.remove(log)
   end)
 end)
