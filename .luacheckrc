@@ -4,5 +4,5 @@ max_line_length = 130
 files["spec"] = { std = "+busted" }
 files["lua/smartcar/emulator"] = { globals = { "ngx" } }
 files["lua/smartcar/transport/resty.lua"] = { read_globals = { "ngx" } }
-files["examples/nginx"] = { read_globals = { "ngx" } }
+files["examples/nginx"] = { globals = { "ngx" } }
 exclude_files = { "luarocks-tree", "build" }

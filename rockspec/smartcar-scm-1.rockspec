@@ -26,6 +26,7 @@ build = {
     ["smartcar"] = "lua/smartcar/init.lua",
     ["smartcar.endpoints"] = "lua/smartcar/endpoints.lua",
     ["smartcar.emulator.browser"] = "lua/smartcar/emulator/browser.lua",
+    ["smartcar.transport.resty"] = "lua/smartcar/transport/resty.lua",
     ["smartcar.core"] = {
       sources = {
         "src/auth_client.c", "src/core.c", "src/http.c", "src/json.c", "src/options.c",

@@ -1,0 +1,48 @@
+-- A Smartcar app inside nginx (OpenResty-style): the SDK's C core builds requests and
+-- parses responses, the resty transport does the I/O on cosockets, so a worker never blocks.
+--   /connect   -> redirect to Smartcar Connect
+--   /callback  -> exchange the code, then show the first vehicle and its odometer (JSON)
+local smartcar = require "smartcar"
+local core = require "smartcar.core"
+
+-- Loaded once per worker (require caches it): configure and build the client once.
+smartcar.configure { transport = require("smartcar.transport.resty").new(), timeout = 10000 }
+local client = smartcar.AuthClient.new { mode = "test" } -- credentials from SMARTCAR_* (nginx `env`)
+
+local function reply(status, body)
+  ngx.status = status
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(core.encode(body))
+end
+
+local routes = {}
+
+function routes.connect()
+  return ngx.redirect(client:getAuthUrl({ "read_vehicle_info", "read_odometer" }, { state = ngx.var.arg_state }))
+end
+
+function routes.callback()
+  local args = ngx.req.get_uri_args()
+  if args.error then return reply(403, { error = args.error }) end
+  local access, err = client:exchangeCode(args.code or "")
+  if not access then return reply(502, { error = err.message }) end
+  local list = assert(smartcar.getVehicles(access.accessToken))
+  local vehicle = smartcar.Vehicle.new(list.vehicles[1], access.accessToken)
+  local attributes, aerr = vehicle:attributes()
+  if not attributes then return reply(502, { error = aerr.message }) end
+  local odometer = assert(vehicle:odometer())
+  return reply(200, {
+    state = args.state, vehicle = attributes.id, make = attributes.make, model = attributes.model,
+    distance = odometer.distance, requestId = odometer.meta.requestId,
+  })
+end
+
+local app = {}
+
+function app.handle()
+  local handler = routes[ngx.var.uri:match("^/(%w+)")]
+  if handler then return handler() end
+  return reply(404, { error = "not found" })
+end
+
+return app

@@ -1,0 +1,74 @@
+-- The SDK inside nginx: examples/nginx runs in a real nginx worker with the resty
+-- (cosocket) transport, talking to the emulator; we drive it over HTTP.
+local smartcar = require "smartcar"
+local browser = require "smartcar.emulator.browser"
+local H = require "helper"
+
+local function free_port()
+  return 20000 + (os.time() * 7919 + math.random(1, 30000)) % 30000
+end
+
+describe("the OpenResty transport in a real nginx", function()
+  local prefix, port, origin
+  setup(function()
+    H.reset()
+    H.configure()
+    prefix = assert(io.popen("mktemp -d")):read("*l")
+    local root = assert(io.popen("pwd")):read("*l")
+    local conf = assert(io.open("examples/nginx/nginx.conf")):read("*a")
+    conf = conf:gsub("daemon off;", "daemon on;")
+      :gsub("error_log stderr notice;", "error_log " .. prefix .. "/error.log notice;")
+      :gsub("pid [^;]+;", "pid " .. prefix .. "/nginx.pid;")
+      :gsub('"lua/', '"' .. root .. "/lua/"):gsub(";lua/", ";" .. root .. "/lua/")
+      :gsub(";examples/", ";" .. root .. "/examples/"):gsub('"build/', '"' .. root .. "/build/")
+      :gsub("_temp_path /tmp", "_temp_path " .. prefix)
+    local env = ("SMARTCAR_API_ORIGIN=%s SMARTCAR_AUTH_ORIGIN=%s SMARTCAR_CONNECT_ORIGIN=%s " ..
+      "SMARTCAR_CLIENT_ID=%s SMARTCAR_CLIENT_SECRET=%s SMARTCAR_REDIRECT_URI=%s")
+      :format(H.origin, H.origin, H.origin, H.CLIENT_ID, H.CLIENT_SECRET, H.REDIRECT_URI)
+    math.randomseed(os.time())
+    for _ = 1, 20 do
+      port = free_port()
+      local f = assert(io.open(prefix .. "/nginx.conf", "w"))
+      f:write((conf:gsub("listen 127%.0%.0%.1:8000;", "listen 127.0.0.1:" .. port .. ";")))
+      f:close()
+      os.execute(("env %s nginx -p %s -c %s/nginx.conf -e %s/error.log 2>/dev/null"):format(env, root, prefix, prefix))
+      local started = io.open(prefix .. "/nginx.pid")
+      if started then started:close() break end
+    end
+    origin = "http://127.0.0.1:" .. port
+    for _ = 1, 50 do
+      if smartcar.transports.libcurl("GET", origin .. "/nope", {}, nil, 500) then break end
+      os.execute("sleep 0.1")
+    end
+  end)
+
+  teardown(function()
+    local f = io.open(prefix .. "/nginx.pid")
+    if f then
+      local pid = f:read("*l")
+      f:close()
+      os.execute("kill " .. pid .. " 2>/dev/null; sleep 0.3")
+    end
+    os.execute("rm -rf " .. prefix)
+  end)
+
+  it("runs Connect, the token exchange and vehicle reads from inside nginx", function()
+    local status, headers = smartcar.transports.libcurl("GET", origin .. "/connect?state=ngx-1", {}, nil, 5000)
+    assert.are.equal(302, status)
+    local authorize = headers.location
+    assert.are.equal(H.origin .. "/oauth/authorize?", authorize:sub(1, #H.origin + 17))
+    local location = assert(browser.connect(authorize, { email = "driver@example.com" }))
+    local query = location:match("%?(.*)$")
+    H.clear()
+    local s, _, body = smartcar.transports.libcurl("GET", origin .. "/callback?" .. query, {}, nil, 10000)
+    assert.are.equal(200, s, body)
+    local res = require("smartcar.core").decode(body)
+    assert.are.equal("ngx-1", res.state)
+    assert.is_number(res.distance)
+    assert.is_string(res.requestId)
+    local reqs = H.requests()
+    assert.are.equal("/oauth/token", reqs[1].path)
+    assert.matches("LuaJIT", reqs[1].headers["user-agent"])
+    assert.are.equal(reqs[2].connection, reqs[#reqs].connection) -- the cosocket pool keeps the connection
+  end)
+end)
