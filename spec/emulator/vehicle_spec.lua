@@ -189,8 +189,8 @@ describe("v2.0 vehicle endpoints", function()
   end)
 
   it("rejects a body that is not JSON with VALIDATION and a detail", function()
-    local res = S.post(path(bev, "/security"), nil, t.access_token)
-    res = assert(S.request("POST", path(bev, "/security"), { body = "{not json",
+    S.assert_v2_error(S.post(path(bev, "/security"), nil, t.access_token), 400, "VALIDATION", nil)
+    local res = assert(S.request("POST", path(bev, "/security"), { body = "{not json",
       headers = { authorization = "Bearer " .. t.access_token, ["content-type"] = "application/json" } }))
     local b = S.assert_v2_error(res, 400, "VALIDATION", nil)
     assert.is_table(b.detail)
