@@ -2,12 +2,15 @@
 -- parses responses, the resty transport does the I/O on cosockets, so a worker never blocks.
 --   /connect   -> redirect to Smartcar Connect
 --   /callback  -> exchange the code, then show the first vehicle and its odometer (JSON)
+--   /webhook   -> a webhook receiver: answers the VERIFY challenge, checks SC-Signature on the raw body
 local smartcar = require "smartcar"
 local core = require "smartcar.core"
 
 -- Loaded once per worker (require caches it): configure and build the client once.
 smartcar.configure { transport = require("smartcar.transport.resty").new(), timeout = 10000 }
 local client = smartcar.AuthClient.new { mode = "test" } -- credentials from SMARTCAR_* (nginx `env`)
+
+local AMT = os.getenv("SMARTCAR_MANAGEMENT_TOKEN") -- the application management token
 
 local function reply(status, body)
   ngx.status = status
@@ -35,6 +38,22 @@ function routes.callback()
     state = args.state, vehicle = attributes.id, make = attributes.make, model = attributes.model,
     distance = odometer.distance, requestId = odometer.meta.requestId,
   })
+end
+
+function routes.webhook()
+  ngx.req.read_body()
+  local raw = ngx.req.get_body_data() or ""
+  local event = core.decode(raw)
+  if type(event) ~= "table" then return reply(400, { error = "not JSON" }) end
+  if event.eventType == "VERIFY" then -- prove we hold the AMT
+    return reply(200, { challenge = smartcar.hashChallenge(AMT, event.data.challenge) })
+  end
+  -- Verify the raw bytes as received, before trusting anything in them.
+  if not smartcar.verifyPayload(AMT, ngx.var.http_sc_signature or "", raw) then
+    return reply(401, { error = "invalid signature" })
+  end
+  ngx.log(ngx.INFO, "webhook event ", event.eventType, " ", event.eventId)
+  return reply(200, { received = event.eventType })
 end
 
 local app = {}
