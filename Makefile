@@ -62,7 +62,10 @@ memcheck: deps
 	@SMARTCAR_MEMCHECK=1 scripts/test 5.4
 
 docs: deps
-	ldoc -c config.ld .
+	@mkdir -p build/ldoc
+	@lua5.4 scripts/endpoint-docs.lua > build/ldoc/vehicle_endpoints.lua
+	@ldoc -c config.ld . 2>&1 | tee build/ldoc/log
+	@! grep -vE '^(reading configuration from|output written to)' build/ldoc/log || (echo "ldoc warnings" >&2; false)
 
 bench: deps
 	@$(MAKE) --no-print-directory all LUA=5.4

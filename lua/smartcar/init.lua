@@ -242,6 +242,9 @@ function AuthClient:exchangeRefreshToken(token, options)
   return exchange(self, "refresh_token", token, options)
 end
 
+--- Token expiry.
+-- @section expiry
+
 --- Whether an expiration (epoch seconds) has passed.
 -- @tparam number expiration
 -- @treturn boolean
@@ -415,52 +418,6 @@ function Vehicle:batch(paths)
   return out
 end
 
-local BY_NAME = {}
-for _, e in ipairs(endpoints) do BY_NAME[e.name] = e end
-
-local FANOUT_OPTIONS = { concurrency = true }
-
---- Call one endpoint method on many vehicles at once (an extension: the official SDKs have none).
--- With the libcurl transport the requests run concurrently over a shared connection pool; with a
--- custom transport they run one after the other.
--- @tparam {Vehicle,...} vehicles
--- @tparam string method the name of a method without arguments, e.g. `"odometer"` or `"lock"`
--- @tparam[opt] table options `{concurrency = 16}`
--- @treturn {table,...} results, indexed like `vehicles` (nil where that vehicle failed)
--- @treturn {SmartcarError,...} errors, indexed like `vehicles`
--- @usage local odometers, errors = smartcar.fanOut(vehicles, "odometer")
-function smartcar.fanOut(vehicles, method, options)
-  if type(vehicles) ~= "table" then
-    error(("bad argument #1 to 'fanOut' (table expected, got %s)"):format(type(vehicles)), 2)
-  end
-  local e = BY_NAME[method]
-  if not e then error(("bad argument #2 to 'fanOut' (not a method without arguments: %s)"):format(
-    tostring(method)), 2) end
-  options = check_options(options, 3, "fanOut", FANOUT_OPTIONS)
-  local concurrency = options.concurrency or 16
-  if type(concurrency) ~= "number" or concurrency < 1 then
-    error("bad option 'concurrency' to 'fanOut' (positive number expected)", 2)
-  end
-  local requests = {}
-  for i, v in ipairs(vehicles) do
-    local url, headers, body = v:_build(origins.apiOrigin, e.path, e.json)
-    requests[i] = { e.method, url, headers, body }
-  end
-  local results, errors = {}, {}
-  local answers
-  if config.transport == libcurl then
-    answers = session:performMany(requests, config.timeout, config.maxResponseSize, concurrency)
-  else
-    answers = {}
-    for i, r in ipairs(requests) do answers[i] = { config.transport(r[1], r[2], r[3], r[4], config.timeout) } end
-  end
-  for i = 1, #requests do
-    local a = answers[i]
-    results[i], errors[i] = parse("data", a[1], a[2], a[3])
-  end
-  return results, errors
-end
-
 local REQUEST_METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true }
 
 --- Any request to this vehicle's API: returns `{body=, meta=}` (v3: `{body=, headers=}`).
@@ -509,7 +466,7 @@ function Vehicle:getSignal(code)
   return parse("v3", config.transport("GET", url, headers, nil, config.timeout))
 end
 
--- Module functions ---------------------------------------------------------------
+--- Module functions: user, vehicles, compatibility, management, webhooks, fan-out.
 -- @section functions
 
 local function bearer(token, fname)
@@ -668,6 +625,52 @@ function smartcar.deleteConnections(amt, filter)
     error("bad argument #2 to 'deleteConnections' (filter needs EITHER userId OR vehicleId, not both)", 2)
   end
   return send("data", "DELETE", management_url { user_id = filter.userId, vehicle_id = filter.vehicleId }, auth)
+end
+
+local BY_NAME = {}
+for _, e in ipairs(endpoints) do BY_NAME[e.name] = e end
+
+local FANOUT_OPTIONS = { concurrency = true }
+
+--- Call one endpoint method on many vehicles at once (an extension: the official SDKs have none).
+-- With the libcurl transport the requests run concurrently over a shared connection pool; with a
+-- custom transport they run one after the other.
+-- @tparam {Vehicle,...} vehicles
+-- @tparam string method the name of a method without arguments, e.g. `"odometer"` or `"lock"`
+-- @tparam[opt] table options `{concurrency = 16}`
+-- @treturn {table,...} results, indexed like `vehicles` (nil where that vehicle failed)
+-- @treturn {SmartcarError,...} errors, indexed like `vehicles`
+-- @usage local odometers, errors = smartcar.fanOut(vehicles, "odometer")
+function smartcar.fanOut(vehicles, method, options)
+  if type(vehicles) ~= "table" then
+    error(("bad argument #1 to 'fanOut' (table expected, got %s)"):format(type(vehicles)), 2)
+  end
+  local e = BY_NAME[method]
+  if not e then error(("bad argument #2 to 'fanOut' (not a method without arguments: %s)"):format(
+    tostring(method)), 2) end
+  options = check_options(options, 3, "fanOut", FANOUT_OPTIONS)
+  local concurrency = options.concurrency or 16
+  if type(concurrency) ~= "number" or concurrency < 1 then
+    error("bad option 'concurrency' to 'fanOut' (positive number expected)", 2)
+  end
+  local requests = {}
+  for i, v in ipairs(vehicles) do
+    local url, headers, body = v:_build(origins.apiOrigin, e.path, e.json)
+    requests[i] = { e.method, url, headers, body }
+  end
+  local results, errors = {}, {}
+  local answers
+  if config.transport == libcurl then
+    answers = session:performMany(requests, config.timeout, config.maxResponseSize, concurrency)
+  else
+    answers = {}
+    for i, r in ipairs(requests) do answers[i] = { config.transport(r[1], r[2], r[3], r[4], config.timeout) } end
+  end
+  for i = 1, #requests do
+    local a = answers[i]
+    results[i], errors[i] = parse("data", a[1], a[2], a[3])
+  end
+  return results, errors
 end
 
 --- The answer to a webhook VERIFY challenge: lowercase hex HMAC-SHA256 of the challenge keyed by the AMT.
