@@ -339,18 +339,5 @@ void sc_auth_open(lua_State *L)
     static const luaL_Reg methods[] = {
         {"new", auth_new}, {"_authUrl", auth_url}, {"_tokenRequest", auth_token_request}, {NULL, NULL}
     };
-    lua_newtable(L);
-    sc_setfuncs(L, methods, 0);
-    luaL_newmetatable(L, SC_AUTH_MT);
-    lua_pushvalue(L, -2);
-    lua_pushcclosure(L, auth_index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, auth_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, auth_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushliteral(L, "AuthClient");
-    lua_setfield(L, -2, "__name");
-    lua_pop(L, 1);
-    lua_setfield(L, -2, "AuthClient");
+    sc_new_class(L, "AuthClient", SC_AUTH_MT, methods, auth_index, auth_gc, auth_tostring);
 }

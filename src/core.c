@@ -52,12 +52,12 @@ int luaopen_smartcar_core(lua_State *L)
     lua_pushliteral(L, SC_VERSION);
     lua_setfield(L, -2, "_VERSION");
     set_user_agent(L);
-    sc_json_register(L);
-    sc_url_register(L);
+    sc_setfuncs(L, sc_json_functions, 0);
+    sc_setfuncs(L, sc_url_functions, 0);
+    sc_setfuncs(L, sc_webhook_functions, 0);
     sc_response_open(L);
     sc_http_open(L);
     sc_vehicle_open(L);
     sc_auth_open(L);
-    sc_webhook_open(L);
     return 1;
 }

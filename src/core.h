@@ -40,7 +40,7 @@ void sc_push_flags(lua_State *L, int idx, const char *fname);
 void sc_push_escaped(lua_State *L, const char *s, size_t len);
 /* The User-Agent string, pushed. */
 void sc_push_user_agent(lua_State *L);
-void sc_url_register(lua_State *L);
+extern const luaL_Reg sc_url_functions[];     /* escape, query, flags, base64 */
 /* Push base64(s). */
 void sc_push_base64(lua_State *L, const char *s, size_t len);
 
@@ -51,8 +51,7 @@ void sc_json_open(lua_State *L);
 int sc_json_decode(lua_State *L, const char *s, size_t len);
 /* Push the compact JSON encoding of the value at idx. */
 void sc_json_encode(lua_State *L, int idx);
-/* Register decode/encode into the module table on top. */
-void sc_json_register(lua_State *L);
+extern const luaL_Reg sc_json_functions[];    /* decode, encode */
 
 /* response.c */
 void sc_response_open(lua_State *L);
@@ -63,6 +62,12 @@ void sc_push_sdk_error(lua_State *L, const char *code, const char *description, 
 void sc_http_open(lua_State *L);
 void sc_vehicle_open(lua_State *L);
 void sc_auth_open(lua_State *L);
-void sc_webhook_open(lua_State *L);
+extern const luaL_Reg sc_webhook_functions[]; /* hmacSha256Hex, equals */
+
+/* Create a userdata class: a class table (methods, where the Lua layer adds more)
+ * stored in the module table on top under `name`, and the metatable `mt` whose
+ * __index (`index`, with the class table as upvalue 1) finds methods then fields. */
+void sc_new_class(lua_State *L, const char *name, const char *mt, const luaL_Reg *methods,
+                  lua_CFunction index, lua_CFunction gc, lua_CFunction tostring);
 
 #endif

@@ -137,10 +137,4 @@ static int l_encode(lua_State *L)
     return 1;
 }
 
-void sc_json_register(lua_State *L)
-{
-    lua_pushcfunction(L, l_decode);
-    lua_setfield(L, -2, "decode");
-    lua_pushcfunction(L, l_encode);
-    lua_setfield(L, -2, "encode");
-}
+const luaL_Reg sc_json_functions[] = {{"decode", l_decode}, {"encode", l_encode}, {NULL, NULL}};

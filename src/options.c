@@ -57,6 +57,25 @@ void sc_free_secret(char *s)
     }
 }
 
+void sc_new_class(lua_State *L, const char *name, const char *mt, const luaL_Reg *methods,
+                  lua_CFunction index, lua_CFunction gc, lua_CFunction tostring)
+{
+    lua_newtable(L);
+    sc_setfuncs(L, methods, 0);
+    luaL_newmetatable(L, mt);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 1);
+    lua_setfield(L, -2, name);
+}
+
 void sc_check_arg_string(lua_State *L, int arg, const char *fname)
 {
     if (lua_type(L, arg) != LUA_TSTRING)

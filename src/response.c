@@ -211,6 +211,14 @@ static void push_api_error(lua_State *L, int status, int hidx, int bidx, const c
         lua_remove(L, src);
 }
 
+/* Replace the value on top with {key = value}. */
+static void wrap(lua_State *L, const char *key)
+{
+    lua_createtable(L, 0, 2);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, key);
+}
+
 static int is_array_text(const char *s, size_t len)
 {
     size_t i = 0;
@@ -262,16 +270,12 @@ static int l_parse(lua_State *L)
     case 'j':
         return 1;
     case 'v':
-        lua_createtable(L, 0, 2);
-        lua_insert(L, -2);
-        lua_setfield(L, -2, "body");
+        wrap(L, "body");
         lua_pushvalue(L, 3);
         lua_setfield(L, -2, "headers");
         return 1;
     case 'r':
-        lua_createtable(L, 0, 2);
-        lua_insert(L, -2);
-        lua_setfield(L, -2, "body");
+        wrap(L, "body");
         break;
     default:
         if (lua_type(L, -1) != LUA_TTABLE) {
@@ -279,11 +283,8 @@ static int l_parse(lua_State *L)
             push_invalid_response(L, status, 3, body, len);
             return 2;
         }
-        if (len > 0 && is_array_text(body, len)) {
-            lua_createtable(L, 0, 2);
-            lua_insert(L, -2);
-            lua_setfield(L, -2, "data");
-        }
+        if (len > 0 && is_array_text(body, len))
+            wrap(L, "data");
     }
     push_meta(L, 3);
     lua_setfield(L, -2, "meta");

@@ -182,14 +182,6 @@ static int l_base64(lua_State *L)
     return 1;
 }
 
-void sc_url_register(lua_State *L)
-{
-    lua_pushcfunction(L, l_escape);
-    lua_setfield(L, -2, "escape");
-    lua_pushcfunction(L, l_query);
-    lua_setfield(L, -2, "query");
-    lua_pushcfunction(L, l_flags);
-    lua_setfield(L, -2, "flags");
-    lua_pushcfunction(L, l_base64);
-    lua_setfield(L, -2, "base64");
-}
+const luaL_Reg sc_url_functions[] = {
+    {"escape", l_escape}, {"query", l_query}, {"flags", l_flags}, {"base64", l_base64}, {NULL, NULL}
+};

@@ -222,18 +222,6 @@ static int vehicle_tostring(lua_State *L)
 void sc_vehicle_open(lua_State *L)
 {
     static const luaL_Reg methods[] = {{"new", vehicle_new}, {"_build", vehicle_build}, {NULL, NULL}};
-    lua_newtable(L); /* the class table: the Lua layer adds the endpoint methods to it */
-    sc_setfuncs(L, methods, 0);
-    luaL_newmetatable(L, SC_VEHICLE_MT);
-    lua_pushvalue(L, -2);
-    lua_pushcclosure(L, vehicle_index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, vehicle_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, vehicle_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushliteral(L, "Vehicle");
-    lua_setfield(L, -2, "__name");
-    lua_pop(L, 1);
-    lua_setfield(L, -2, "Vehicle");
+    /* the Lua layer adds the endpoint methods to the class table */
+    sc_new_class(L, "Vehicle", SC_VEHICLE_MT, methods, vehicle_index, vehicle_gc, vehicle_tostring);
 }

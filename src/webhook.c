@@ -35,10 +35,4 @@ static int l_equals(lua_State *L)
     return 1;
 }
 
-void sc_webhook_open(lua_State *L)
-{
-    lua_pushcfunction(L, l_hmac);
-    lua_setfield(L, -2, "hmacSha256Hex");
-    lua_pushcfunction(L, l_equals);
-    lua_setfield(L, -2, "equals");
-}
+const luaL_Reg sc_webhook_functions[] = {{"hmacSha256Hex", l_hmac}, {"equals", l_equals}, {NULL, NULL}};
