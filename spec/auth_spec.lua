@@ -32,6 +32,36 @@ describe("AuthClient.new", function()
     assert.are.equal("simulated", smartcar.AuthClient.new { clientId = "a", clientSecret = "b", mode = "simulated" }.mode)
   end)
 
+  -- In a child process, so the environment can be set: credentials fall back to
+  -- SMARTCAR_CLIENT_ID / SMARTCAR_CLIENT_SECRET / SMARTCAR_REDIRECT_URI.
+  local function child(env, code)
+    local lua = arg and arg[-1] or "lua"
+    local cpath = package.cpath:match("^[^;]+")
+    local cmd = ("env -u SMARTCAR_CLIENT_ID -u SMARTCAR_CLIENT_SECRET -u SMARTCAR_REDIRECT_URI %s %s -e %q 2>&1")
+      :format(env, lua, ("package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path; " ..
+        "package.cpath = '%s;' .. package.cpath; local smartcar = require 'smartcar'; %s"):format(cpath, code))
+    local p = assert(io.popen(cmd))
+    local out = p:read("*a")
+    p:close()
+    return out
+  end
+
+  it("falls back to the environment for credentials", function()
+    assert.are.equal("env-id http://localhost/cb live\n", child(
+      "SMARTCAR_CLIENT_ID=env-id SMARTCAR_CLIENT_SECRET=env-secret SMARTCAR_REDIRECT_URI=http://localhost/cb",
+      "local c = smartcar.AuthClient.new(); print(c.clientId, c.redirectUri, c.mode)"):gsub("\t", " "))
+    assert.matches("AuthClient.new: missing 'clientId' %(pass options.clientId or set SMARTCAR_CLIENT_ID%)",
+      child("", "smartcar.AuthClient.new{ clientSecret = 's' }"))
+    assert.matches("AuthClient.new: missing 'clientSecret' %(pass options.clientSecret or set SMARTCAR_CLIENT_SECRET%)",
+      child("SMARTCAR_CLIENT_ID=x", "smartcar.AuthClient.new()"))
+  end)
+
+  it("warns once on stderr about testMode", function()
+    local out = child("", "for _ = 1, 3 do smartcar.AuthClient.new{ clientId = 'a', clientSecret = 'b', testMode = true } end")
+    local _, n = out:gsub("deprecated", "")
+    assert.are.equal(1, n)
+  end)
+
   it("maps the deprecated testMode to mode", function()
     assert.are.equal("test", smartcar.AuthClient.new { clientId = "a", clientSecret = "b", testMode = true }.mode)
     assert.are.equal("live", smartcar.AuthClient.new { clientId = "a", clientSecret = "b", testMode = false }.mode)

@@ -160,13 +160,20 @@ describe("test-mode error emails through odometer()", function()
     end
   end
 
-  it("v1.0 vehicles answer with the legacy shape", function()
-    local vehicle = H.vehicle("smartcar@vs-000.vehicle-state-error.com", { version = "1.0" })
-    local res, err = vehicle:odometer()
-    assert.is_nil(res)
-    assert.are.equal("/v1.0/vehicles/" .. vehicle.id .. "/odometer", H.last().path)
-    assert.are.equal("vehicle_state_error", err.type)
-    assert.are.equal("VS_000", err.code)
-    assert.are.equal(409, err.statusCode)
-  end)
+  for _, case in ipairs {
+    { "smartcar@vs-000.vehicle-state-error.com", "vehicle_state_error", "VS_000" },
+    { "smartcar@voa-000.vehicle-owner-action-required.com", "vehicle_owner_action_required", "VOA_000" },
+    { "smartcar@voa-001.vehicle-owner-action-required.com", "vehicle_owner_action_required", "VOA_001" },
+  } do
+    it("v1.0 vehicles answer with the legacy shape: " .. case[3], function()
+      local vehicle = H.vehicle(case[1], { version = "1.0" })
+      local res, err = vehicle:odometer()
+      assert.is_nil(res)
+      assert.are.equal("/v1.0/vehicles/" .. vehicle.id .. "/odometer", H.last().path)
+      assert.are.equal(case[2], err.type)
+      assert.are.equal(case[3], err.code)
+      assert.are.equal(case[2] .. ":" .. case[3] .. " - " .. err.description, err.message)
+      assert.is_true(err.statusCode >= 400)
+    end)
+  end
 end)
