@@ -1,6 +1,7 @@
 -- The README's Lua code blocks run, in order, as one program against the emulator.
 -- Placeholders are replaced by the emulator's demo app, and `code` is a real
--- authorization code obtained by completing Connect on the emulator's pages.
+-- authorization code obtained by completing Connect on the emulator's pages. Blocks
+-- fenced as "lua nginx" only run inside nginx and are left out.
 local smartcar = require "smartcar"
 local browser = require "smartcar.emulator.browser"
 local H = require "helper"
