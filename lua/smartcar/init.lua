@@ -118,15 +118,15 @@ function smartcar.getApiVersion() return api_version end
 
 local user_agent = core.userAgent
 
-local function send(shape, method, url, authorization, body, content_type)
+-- A request without a body (every module function): build the headers, send, parse.
+local function send(shape, method, url, authorization)
   local headers = { authorization = authorization, ["user-agent"] = user_agent }
-  if body then headers["content-type"] = content_type or "application/json" end
-  return parse(shape, config.transport(method, url, headers, body, config.timeout))
+  return parse(shape, config.transport(method, url, headers, nil, config.timeout))
 end
 
-local function check_string(v, n, fname, what)
+local function check_string(v, n, fname)
   if type(v) ~= "string" or v == "" then
-    error(("bad argument #%d to '%s' (%s expected, got %s)"):format(n, fname, what or "string",
+    error(("bad argument #%d to '%s' (string expected, got %s)"):format(n, fname,
       v == "" and "empty string" or type(v)), 3)
   end
 end
@@ -661,7 +661,7 @@ function smartcar.fanOut(vehicles, method, options)
   local results, errors = {}, {}
   local answers
   if config.transport == libcurl then
-    answers = session:performMany(requests, config.timeout, config.maxResponseSize, concurrency)
+    answers = session:performMany(requests, config.timeout, config.maxResponseSize, math.floor(concurrency))
   else
     answers = {}
     for i, r in ipairs(requests) do answers[i] = { config.transport(r[1], r[2], r[3], r[4], config.timeout) } end
