@@ -320,8 +320,10 @@ static void start_request(lua_State *L, sc_session *s, sc_transfer *t, int i, lo
     method = lua_tostring(L, -4);
     url = lua_tostring(L, -3);
     body = lua_tolstring(L, -1, &blen); /* kept alive by the request table */
-    if (method == NULL || url == NULL)
-        luaL_error(L, "request %d needs a method and a url", i);
+    if (method == NULL || url == NULL) {
+        luaL_error(L, "request %d needs a method and a url", i); /* does not return */
+        return;
+    }
     prepare(L, t, method, url, sc_absindex(L, -2), body, blen, timeout, max_body);
     lua_pop(L, 5);
     t->index = i;

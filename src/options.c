@@ -40,8 +40,10 @@ const char *sc_opt_string(lua_State *L, int idx, const char *key, const char *fn
 char *sc_strdup(lua_State *L, const char *s, size_t len)
 {
     char *p = malloc(len + 1);
-    if (p == NULL)
-        luaL_error(L, "not enough memory");
+    if (p == NULL) {
+        luaL_error(L, "not enough memory"); /* does not return */
+        return NULL;
+    }
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
