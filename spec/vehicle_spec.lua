@@ -272,3 +272,41 @@ describe("Vehicle methods", function()
     assert.are.equal("REAUTHENTICATE", err.resolution.type)
   end)
 end)
+
+describe("Vehicle results", function()
+  -- The emulator's data is deterministic for a given seed: after a reset, the first
+  -- vehicle of demo@example.com is this Tesla (see lua/smartcar/emulator/README.md).
+  local vehicle, token
+  before_each(function()
+    H.reset()
+    H.configure()
+    local t
+    vehicle, t = H.vehicle("demo@example.com")
+    token = t.access_token
+  end)
+
+  it("are exactly the emulator's data, with meta", function()
+    local attrs = assert(vehicle:attributes())
+    local meta = attrs.meta
+    attrs.meta = nil
+    assert.are.same({ id = vehicle.id, make = "TESLA", model = "Model 3", year = 2021 }, attrs)
+    assert.are.equal("ace18d50-5d23-4440-9e34-5fb0ab0fcdf2", vehicle.id)
+    assert.is_string(meta.requestId)
+    assert.are.equal("5YJT0XNCXBPK30P38", assert(vehicle:vin()).vin)
+    local odo = assert(vehicle:odometer())
+    assert.are.equal(111188.26, odo.distance)
+    assert.are.equal("metric", odo.meta.unitSystem)
+    local imperial = smartcar.Vehicle.new(vehicle.id, token, { unitSystem = "imperial" })
+    assert.are.equal(69089.18, assert(imperial:odometer()).distance)
+    local loc = assert(vehicle:location())
+    assert.are.same({ 38.4748, -106.0769 }, { loc.latitude, loc.longitude })
+    local tires = assert(vehicle:tirePressure())
+    assert.are.same({ 235.6, 218.3, 221.8, 225 }, { tires.frontLeft, tires.frontRight, tires.backLeft, tires.backRight })
+    if math.type then assert.are.equal("integer", math.type(tires.backRight)) end
+    local charge = assert(vehicle:charge())
+    assert.are.same({ true, "NOT_CHARGING" }, { charge.isPluggedIn, charge.state })
+    assert.are.equal(0.8, assert(vehicle:getChargeLimit()).limit)
+    local _, err = vehicle:fuel()
+    assert.are.same({ 501, "COMPATIBILITY", "VEHICLE_NOT_CAPABLE" }, { err.statusCode, err.type, err.code })
+  end)
+end)
