@@ -31,7 +31,8 @@ describe("the OpenResty transport in a real nginx", function()
       local f = assert(io.open(prefix .. "/nginx.conf", "w"))
       f:write((conf:gsub("listen 127%.0%.0%.1:8000;", "listen 127.0.0.1:" .. port .. ";")))
       f:close()
-      os.execute(("env %s nginx -p %s -c %s/nginx.conf -e %s/error.log 2>/dev/null"):format(env, root, prefix, prefix))
+      os.execute(("env -u LUA_PATH -u LUA_CPATH %s nginx -p %s -c %s/nginx.conf -e %s/error.log 2>/dev/null")
+        :format(env, root, prefix, prefix))
       local started = io.open(prefix .. "/nginx.pid")
       if started then started:close() break end
     end
