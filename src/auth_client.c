@@ -305,26 +305,12 @@ static int auth_token_request(lua_State *L)
     return 3;
 }
 
-static const char *const fields[] = {"clientId", "redirectUri", "mode", NULL};
+static const char *const auth_fields[] = {"clientId", "redirectUri", "mode", NULL};
 
-static int auth_index(lua_State *L)
+static const char *auth_field(void *self, int i)
 {
-    sc_auth *a = luaL_checkudata(L, 1, SC_AUTH_MT);
-    const char *key;
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
-    if (!lua_isnil(L, -1) || lua_type(L, 2) != LUA_TSTRING || a->client_id == NULL)
-        return 1;
-    key = lua_tostring(L, 2);
-    if (strcmp(key, fields[0]) == 0)
-        lua_pushstring(L, a->client_id);
-    else if (strcmp(key, fields[1]) == 0)
-        lua_pushstring(L, a->redirect_uri); /* NULL pushes nil */
-    else if (strcmp(key, fields[2]) == 0)
-        lua_pushstring(L, a->mode);
-    else
-        lua_pushnil(L);
-    return 1;
+    const sc_auth *a = self;
+    return i == 0 ? a->client_id : i == 1 ? a->redirect_uri : a->mode;
 }
 
 static int auth_tostring(lua_State *L)
@@ -339,5 +325,8 @@ void sc_auth_open(lua_State *L)
     static const luaL_Reg methods[] = {
         {"new", auth_new}, {"_authUrl", auth_url}, {"_tokenRequest", auth_token_request}, {NULL, NULL}
     };
-    sc_new_class(L, "AuthClient", SC_AUTH_MT, methods, auth_index, auth_gc, auth_tostring);
+    static const sc_class auth_class = {
+        "AuthClient", SC_AUTH_MT, methods, auth_fields, auth_field, auth_gc, auth_tostring
+    };
+    sc_new_class(L, &auth_class);
 }

@@ -64,10 +64,18 @@ void sc_vehicle_open(lua_State *L);
 void sc_auth_open(lua_State *L);
 extern const luaL_Reg sc_webhook_functions[]; /* hmacSha256Hex, equals */
 
-/* Create a userdata class: a class table (methods, where the Lua layer adds more)
- * stored in the module table on top under `name`, and the metatable `mt` whose
- * __index (`index`, with the class table as upvalue 1) finds methods then fields. */
-void sc_new_class(lua_State *L, const char *name, const char *mt, const luaL_Reg *methods,
-                  lua_CFunction index, lua_CFunction gc, lua_CFunction tostring);
+/* A userdata type exposed to Lua: a class table (its methods; the Lua layer adds
+ * more) and a metatable whose __index finds methods first, then readable fields. */
+typedef struct {
+    const char *name;                     /* "Vehicle": the module field and __name */
+    const char *mt;                       /* registry name of the metatable */
+    const luaL_Reg *methods;
+    const char *const *fields;            /* readable string fields, NULL-terminated */
+    const char *(*field)(void *self, int i); /* value of fields[i]; NULL reads as nil */
+    lua_CFunction gc, tostring;
+} sc_class;
+
+/* Create the class and store its class table in the module table on top. */
+void sc_new_class(lua_State *L, const sc_class *c);
 
 #endif

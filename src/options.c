@@ -59,23 +59,45 @@ void sc_free_secret(char *s)
     }
 }
 
-void sc_new_class(lua_State *L, const char *name, const char *mt, const luaL_Reg *methods,
-                  lua_CFunction index, lua_CFunction gc, lua_CFunction tostring)
+/* __index: upvalue 1 is the class table, upvalue 2 the class description. */
+static int class_index(lua_State *L)
+{
+    const sc_class *c = lua_touserdata(L, lua_upvalueindex(2));
+    void *self = luaL_checkudata(L, 1, c->mt);
+    const char *key;
+    int i;
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1) || lua_type(L, 2) != LUA_TSTRING)
+        return 1;
+    key = lua_tostring(L, 2);
+    for (i = 0; c->fields[i] != NULL; i++) {
+        if (strcmp(key, c->fields[i]) == 0) {
+            lua_pushstring(L, c->field(self, i)); /* NULL pushes nil */
+            return 1;
+        }
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+void sc_new_class(lua_State *L, const sc_class *c)
 {
     lua_newtable(L);
-    sc_setfuncs(L, methods, 0);
-    luaL_newmetatable(L, mt);
+    sc_setfuncs(L, c->methods, 0);
+    luaL_newmetatable(L, c->mt);
     lua_pushvalue(L, -2);
-    lua_pushcclosure(L, index, 1);
+    lua_pushlightuserdata(L, (void *)c);
+    lua_pushcclosure(L, class_index, 2);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, gc);
+    lua_pushcfunction(L, c->gc);
     lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, tostring);
+    lua_pushcfunction(L, c->tostring);
     lua_setfield(L, -2, "__tostring");
-    lua_pushstring(L, name);
+    lua_pushstring(L, c->name);
     lua_setfield(L, -2, "__name");
     lua_pop(L, 1);
-    lua_setfield(L, -2, name);
+    lua_setfield(L, -2, c->name);
 }
 
 void sc_check_arg_string(lua_State *L, int arg, const char *fname)

@@ -189,27 +189,12 @@ static int vehicle_build(lua_State *L)
     return 3;
 }
 
-static const char *const fields[] = {"id", "unitSystem", "version", NULL};
+static const char *const vehicle_fields[] = {"id", "unitSystem", "version", NULL};
 
-/* __index: methods first (upvalue 1), then the readable fields. */
-static int vehicle_index(lua_State *L)
+static const char *vehicle_field(void *self, int i)
 {
-    sc_vehicle *v = luaL_checkudata(L, 1, SC_VEHICLE_MT);
-    const char *key;
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
-    if (!lua_isnil(L, -1) || lua_type(L, 2) != LUA_TSTRING || v->id == NULL)
-        return 1;
-    key = lua_tostring(L, 2);
-    if (strcmp(key, fields[0]) == 0)
-        lua_pushstring(L, v->id);
-    else if (strcmp(key, fields[1]) == 0)
-        lua_pushstring(L, v->unit);
-    else if (strcmp(key, fields[2]) == 0)
-        lua_pushstring(L, v->version);
-    else
-        lua_pushnil(L);
-    return 1;
+    const sc_vehicle *v = self;
+    return i == 0 ? v->id : i == 1 ? v->unit : v->version;
 }
 
 static int vehicle_tostring(lua_State *L)
@@ -223,5 +208,8 @@ void sc_vehicle_open(lua_State *L)
 {
     static const luaL_Reg methods[] = {{"new", vehicle_new}, {"_build", vehicle_build}, {NULL, NULL}};
     /* the Lua layer adds the endpoint methods to the class table */
-    sc_new_class(L, "Vehicle", SC_VEHICLE_MT, methods, vehicle_index, vehicle_gc, vehicle_tostring);
+    static const sc_class vehicle_class = {
+        "Vehicle", SC_VEHICLE_MT, methods, vehicle_fields, vehicle_field, vehicle_gc, vehicle_tostring
+    };
+    sc_new_class(L, &vehicle_class);
 }
