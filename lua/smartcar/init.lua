@@ -270,8 +270,19 @@ function Vehicle.new(id, token, options)
   return new_vehicle(id, token, options, api_version)
 end
 
-local function vehicle_send(self, method, path, body, query, shape)
-  local url, headers, payload = self:_build(origins.apiOrigin, path, body, query)
+local function lower_keys(t, into)
+  if type(t) == "table" then
+    for k, v in pairs(t) do into[type(k) == "string" and k:lower() or k] = v end
+  end
+  return into
+end
+
+-- Every vehicle request: build (C), transport, parse (C). Version "3" goes to the
+-- vehicle (v3) origin; `extra` headers (any case) replace the built ones of the same name.
+local function vehicle_send(self, method, path, body, query, shape, version, extra)
+  local origin = version == "3" and origins.vehicleOrigin or origins.apiOrigin
+  local url, headers, payload = self:_build(origin, path, body, query, version)
+  if extra then lower_keys(extra, headers) end
   return parse(shape or "data", config.transport(method, url, headers, payload, config.timeout))
 end
 
@@ -345,9 +356,8 @@ end
 function Vehicle:unsubscribe(amt, webhookId)
   check_string(amt, 1, "unsubscribe")
   check_string(webhookId, 2, "unsubscribe")
-  local url, headers = self:_build(origins.apiOrigin, "/webhooks/" .. core.escape(webhookId))
-  headers.authorization = "Bearer " .. amt
-  return parse("data", config.transport("DELETE", url, headers, nil, config.timeout))
+  return vehicle_send(self, "DELETE", "/webhooks/" .. core.escape(webhookId), nil, nil, nil, nil,
+    { authorization = "Bearer " .. amt })
 end
 
 -- lodash-style camelCase of a path: "/battery/nominal_capacity" -> "batteryNominalCapacity"
@@ -367,13 +377,6 @@ end
 
 local function batch_name(path)
   return BATCH_NAMES[path] or camel_case(path)
-end
-
-local function lower_keys(t, into)
-  if type(t) == "table" then
-    for k, v in pairs(t) do into[type(k) == "string" and k:lower() or k] = v end
-  end
-  return into
 end
 
 --- Several GET endpoints in one request. Returns a table keyed by each path's name
@@ -443,18 +446,14 @@ function Vehicle:request(method, path, body, headers, apiVersion)
   if apiVersion ~= nil and type(apiVersion) ~= "string" then
     error(("bad argument #5 to 'request' (string expected, got %s)"):format(type(apiVersion)), 2)
   end
-  local v3 = apiVersion == "3"
   if path:sub(1, 1) ~= "/" then path = "/" .. path end
-  local url, h, payload = self:_build(v3 and origins.vehicleOrigin or origins.apiOrigin, path, body, nil, apiVersion)
-  lower_keys(headers, h)
-  return parse(v3 and "v3" or "raw", config.transport(method, url, h, payload, config.timeout))
+  return vehicle_send(self, method, path, body, nil, apiVersion == "3" and "v3" or "raw", apiVersion, headers)
 end
 
 --- All v3 signals of the vehicle: `{body=, headers=}`.
 -- @function Vehicle:getSignals
 function Vehicle:getSignals()
-  local url, headers = self:_build(origins.vehicleOrigin, "/signals", nil, nil, "3")
-  return parse("v3", config.transport("GET", url, headers, nil, config.timeout))
+  return vehicle_send(self, "GET", "/signals", nil, nil, "v3", "3")
 end
 
 --- One v3 signal by code, e.g. `"odometer-traveleddistance"`: `{body=, headers=}`.
@@ -462,8 +461,7 @@ end
 -- @tparam string code
 function Vehicle:getSignal(code)
   check_string(code, 1, "getSignal")
-  local url, headers = self:_build(origins.vehicleOrigin, "/signals/" .. core.escape(code), nil, nil, "3")
-  return parse("v3", config.transport("GET", url, headers, nil, config.timeout))
+  return vehicle_send(self, "GET", "/signals/" .. core.escape(code), nil, nil, "v3", "3")
 end
 
 --- Module functions: user, vehicles, compatibility, management, webhooks, fan-out.
