@@ -48,7 +48,7 @@ deps:
 	@scripts/deps
 
 lint:
-	luacheck -q lua spec examples bench bin/*.lua 2>/dev/null || luacheck lua spec examples bench
+	luacheck -q lua spec examples bench emulator bin/*.lua 2>/dev/null || luacheck lua spec examples bench emulator
 
 test: deps
 	@scripts/test $(TEST_LUAS)

@@ -24,7 +24,7 @@ print("   " .. url)
 local redirect
 if os.getenv("SMARTCAR_EMULATOR_ORIGIN") then
   print("2. Completing consent on the emulator as the user would (scripted browser):")
-  local browser = require "smartcar.emulator.browser"
+  local browser = require "smartcar_emulator.browser"
   redirect = assert(browser.connect(url, {
     email = "driver@example.com", make = "TESLA", log = function(step) print("   - " .. step) end,
   }))

@@ -24,13 +24,20 @@ build = {
   type = "builtin",
   modules = {
     ["smartcar"] = "lua/smartcar/init.lua",
+    ["smartcar.config"] = "lua/smartcar/config.lua",
+    ["smartcar.client"] = "lua/smartcar/client.lua",
+    ["smartcar.auth"] = "lua/smartcar/auth.lua",
+    ["smartcar.vehicle"] = "lua/smartcar/vehicle.lua",
     ["smartcar.endpoints"] = "lua/smartcar/endpoints.lua",
-    ["smartcar.emulator.browser"] = "lua/smartcar/emulator/browser.lua",
+    ["smartcar.api"] = "lua/smartcar/api.lua",
+    ["smartcar.webhooks"] = "lua/smartcar/webhooks.lua",
+    ["smartcar.fleet"] = "lua/smartcar/fleet.lua",
+    ["smartcar.transport.libcurl"] = "lua/smartcar/transport/libcurl.lua",
     ["smartcar.transport.resty"] = "lua/smartcar/transport/resty.lua",
     ["smartcar.core"] = {
       sources = {
-        "src/auth_client.c", "src/core.c", "src/http.c", "src/json.c", "src/options.c",
-        "src/response.c", "src/url.c", "src/vehicle.c", "src/webhook.c",
+        "src/auth_client.c", "src/check.c", "src/class.c", "src/core.c", "src/crypto.c", "src/error.c",
+        "src/http.c", "src/json.c", "src/request.c", "src/response.c", "src/url.c", "src/vehicle.c",
       },
       defines = { "_POSIX_C_SOURCE=200809L" },
       libraries = { "curl", "crypto" },

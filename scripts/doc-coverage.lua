@@ -22,7 +22,11 @@ end
 for k, v in pairs(smartcar) do
   if type(v) == "function" and k:sub(1, 1) ~= "_" then check(k) end
 end
-for k in pairs(smartcar.transports) do check("transports." .. k) end
+check("transports")
+for k in pairs(smartcar.transports) do
+  count = count + 1
+  if not html:find('<span class="parameter">' .. k .. '</span>', 1, true) then missing[#missing + 1] = "transports." .. k end
+end
 for _, class in ipairs { "AuthClient", "Vehicle" } do
   for k, v in pairs(smartcar[class]) do
     -- `new` is documented with the type itself; names starting with _ are private.

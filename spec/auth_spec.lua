@@ -4,13 +4,13 @@ local smartcar = require "smartcar"
 local core = require "smartcar.core"
 local H = require "helper"
 
-local ID = "8229df9f-91a0-4ff0-a1ae-a1f38ee24d07"
+local ID = H.CLIENT_ID
 local BASE = "https://connect.smartcar.com/oauth/authorize?response_type=code&client_id=" .. ID
 
 describe("AuthClient.new", function()
   it("validates its options", function()
     assert.has_error(function() smartcar.AuthClient.new { clientId = "a", clientSecret = "b", mode = "prod" } end,
-      "The \"mode\" parameter MUST be one of the following: 'test', 'live', 'simulated'")
+      "bad option 'mode' to 'AuthClient.new' (expected 'test', 'live' or 'simulated', got 'prod')")
     assert.has_error(function() smartcar.AuthClient.new { clientId = "a", clientSecret = "b", colour = 1 } end,
       "unknown option 'colour' to 'AuthClient.new'")
     assert.has_error(function() smartcar.AuthClient.new("a") end,
@@ -19,7 +19,7 @@ describe("AuthClient.new", function()
       "bad option 'clientSecret' to 'AuthClient.new' (string expected, got number)")
     if not os.getenv("SMARTCAR_CLIENT_SECRET") then
       assert.has_error(function() smartcar.AuthClient.new { clientId = "a" } end,
-        "AuthClient.new: missing 'clientSecret' (pass options.clientSecret or set SMARTCAR_CLIENT_SECRET)")
+        "bad option 'clientSecret' to 'AuthClient.new' (missing: pass options.clientSecret or set SMARTCAR_CLIENT_SECRET)")
     end
   end)
 
@@ -50,9 +50,10 @@ describe("AuthClient.new", function()
     assert.are.equal("env-id http://localhost/cb live\n", child(
       "SMARTCAR_CLIENT_ID=env-id SMARTCAR_CLIENT_SECRET=env-secret SMARTCAR_REDIRECT_URI=http://localhost/cb",
       "local c = smartcar.AuthClient.new(); print(c.clientId, c.redirectUri, c.mode)"):gsub("\t", " "))
-    assert.matches("AuthClient.new: missing 'clientId' %(pass options.clientId or set SMARTCAR_CLIENT_ID%)",
+    assert.matches("bad option 'clientId' to 'AuthClient.new' %(missing: pass options.clientId or set SMARTCAR_CLIENT_ID%)",
       child("", "smartcar.AuthClient.new{ clientSecret = 's' }"))
-    assert.matches("AuthClient.new: missing 'clientSecret' %(pass options.clientSecret or set SMARTCAR_CLIENT_SECRET%)",
+    assert.matches("bad option 'clientSecret' to 'AuthClient.new' %(missing: pass options.clientSecret or set " ..
+      "SMARTCAR_CLIENT_SECRET%)",
       child("SMARTCAR_CLIENT_ID=x", "smartcar.AuthClient.new()"))
   end)
 
@@ -140,7 +141,7 @@ describe("the Connect flow against the emulator", function()
   end
 
   it("completes consent by following the Connect pages, as a browser would", function()
-    local browser = require "smartcar.emulator.browser"
+    local browser = require "smartcar_emulator.browser"
     local steps = {}
     local url = client:getAuthUrl({ "read_odometer", "read_vehicle_info" }, { state = "s-42" })
     local location = assert(browser.connect(url, { email = "driver@example.com", make = "TESLA",

@@ -1,11 +1,11 @@
 -- Response and error mapping, pure (no network): core.parse is what every call ends with.
-local core = require "smartcar.core"
 local smartcar = require "smartcar"
+local core = require "smartcar.core"
 
 local JSON = { ["content-type"] = "application/json", ["sc-request-id"] = "req-header" }
 
 local function fail(status, body, headers)
-  local res, err = core.parse("data", status, headers or JSON, body)
+  local res, err = core.parse(core.DATA, status, headers or JSON, body)
   assert.is_nil(res)
   assert.is_true(smartcar.SmartcarError.is(err))
   return err
@@ -89,7 +89,7 @@ describe("SmartcarError from a response", function()
   end)
 
   it("maps transport failures", function()
-    local res, err = core.parse("data", nil, "TIMEOUT", "Request timed out after 5 ms")
+    local res, err = core.parse(core.DATA, nil, "TIMEOUT", "Request timed out after 5 ms")
     assert.is_nil(res)
     assert.are.equal(408, err.statusCode)
     assert.are.equal("SDK_ERROR:TIMEOUT - Request timed out after 5 ms", err.message)
@@ -98,17 +98,17 @@ end)
 
 describe("results", function()
   it("carry meta from the sc-* headers, absent headers giving absent keys", function()
-    local res = core.parse("data", 200, { ["sc-request-id"] = "r", ["sc-unit-system"] = "imperial" }, '{"distance":1.5}')
+    local res = core.parse(core.DATA, 200, { ["sc-request-id"] = "r", ["sc-unit-system"] = "imperial" }, '{"distance":1.5}')
     assert.are.same({ distance = 1.5, meta = { requestId = "r", unitSystem = "imperial" } }, res)
   end)
 
   it("wrap a JSON array as {data=, meta=}", function()
-    local res = core.parse("data", 200, {}, ' [{"a":1},{"a":null}]')
+    local res = core.parse(core.DATA, 200, {}, ' [{"a":1},{"a":null}]')
     assert.are.same({ data = { { a = 1 }, {} }, meta = {} }, res)
   end)
 
   it("turn whole numbers into integers on Lua 5.3+", function()
-    local res = core.parse("data", 200, {}, '{"year":2014,"big":1752104218549,"f":0.5}')
+    local res = core.parse(core.DATA, 200, {}, '{"year":2014,"big":1752104218549,"f":0.5}')
     if math.type then
       assert.are.equal("integer", math.type(res.year))
       assert.are.equal("integer", math.type(res.big))
@@ -118,6 +118,6 @@ describe("results", function()
   end)
 
   it("tolerate an empty success body", function()
-    assert.are.same({ meta = {} }, core.parse("data", 204, {}, ""))
+    assert.are.same({ meta = {} }, core.parse(core.DATA, 204, {}, ""))
   end)
 end)

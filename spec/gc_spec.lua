@@ -2,6 +2,8 @@
 local smartcar = require "smartcar"
 local core = require "smartcar.core"
 
+local LIMITS = { timeout = 1000, connectTimeout = 1000, maxResponseSize = 1024 }
+
 local function collected(make)
   local weak = setmetatable({}, { __mode = "v" })
   for i = 1, 20 do weak[i] = make(i) end
@@ -16,29 +18,29 @@ describe("garbage collection", function()
     assert.is_true(collected(function(i)
       return smartcar.AuthClient.new { clientId = "c" .. i, clientSecret = "s", mode = "test" }
     end))
-    assert.is_true(collected(function() return core.newSession() end))
+    assert.is_true(collected(function() return core.newSession(LIMITS) end))
   end)
 
   it("closes a session once, however often it is asked", function()
-    local s = core.newSession()
+    local s = core.newSession(LIMITS)
     s:close()
     s:close()
-    assert.has_error(function() s:perform("GET", "http://127.0.0.1:1/", nil, nil, 100) end,
+    assert.has_error(function() s:request("GET", "http://127.0.0.1:1/", nil, nil) end,
       "attempt to use a closed Session")
   end)
 end)
 
 describe("the transport", function()
   it("refuses URLs that are not http(s)", function()
-    local status, code = smartcar.transports.libcurl("GET", "file:///etc/passwd", {}, nil, 1000)
+    local status, code = smartcar.transports.libcurl:request("GET", "file:///etc/passwd", {}, nil, LIMITS)
     assert.is_nil(status)
     assert.are.equal("NETWORK", code)
   end)
 
   it("refuses header injection", function()
     assert.has_error(function()
-      smartcar.transports.libcurl("GET", "http://127.0.0.1:1/", { ["x-a"] = "b\r\nx-evil: 1" }, nil, 1000)
-    end, "header names and values must not contain line breaks")
+      smartcar.transports.libcurl:request("GET", "http://127.0.0.1:1/", { ["x-a"] = "b\r\nx-evil: 1" }, nil, LIMITS)
+    end, "header names and values must not contain line breaks or NUL bytes")
     assert.has_error(function() smartcar.Vehicle.new("v", "t\r\nx: y") end)
   end)
 
@@ -46,7 +48,7 @@ describe("the transport", function()
     assert.has_error(function() smartcar.configure { colour = 1 } end, "unknown option 'colour' to 'configure'")
     assert.has_error(function() smartcar.configure { apiOrigin = "ftp://x" } end)
     assert.has_error(function() smartcar.configure { timeout = -1 } end,
-      "bad option 'timeout' to 'configure' (must be positive)")
+      "bad option 'timeout' to 'configure' (must be between 1 and 2147483647 ms, got -1)")
     assert.has_error(function() smartcar.configure { timeout = "5" } end,
       "bad option 'timeout' to 'configure' (number expected, got string)")
   end)

@@ -2,6 +2,7 @@
 -- HTTP (through the SDK's own libcurl session), and the default app.
 local smartcar = require "smartcar"
 local core = require "smartcar.core"
+local Client = require "smartcar.client"
 
 local H = {
   CLIENT_ID = "8229df9f-91a0-4ff0-a1ae-a1f38ee24d07",
@@ -36,14 +37,20 @@ function H.configure(extra)
 end
 H.configure()
 
-local session = core.newSession()
+-- The admin API goes through an SDK instance of its own (the same pipeline as
+-- every request), so reconfiguring the module never changes it.
+local admin = Client.of(smartcar.new { timeout = 10000 })
+
+--- Any HTTP request through the admin instance: {status=, headers=, body=} | nil, err.
+function H.http(method, url, headers, body)
+  return admin:send(core.HTTP, core.httpRequest(method, url, headers, body))
+end
 
 --- Call the emulator's admin API: returns the decoded body and the status.
 function H.admin(method, path, body)
-  local status, headers, raw = session:perform(method, H.origin .. path,
-    { ["content-type"] = "application/json" }, body and core.encode(body), 10000)
-  assert(status, headers)
-  return core.decode(raw), status
+  local res = assert(H.http(method, H.origin .. path, { ["content-type"] = "application/json" },
+    body and core.encode(body)))
+  return core.decode(res.body), res.status
 end
 
 --- Reset the emulator (fresh state, default seed) and forget recorded requests.

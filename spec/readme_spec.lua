@@ -3,7 +3,7 @@
 -- authorization code obtained by completing Connect on the emulator's pages. Blocks
 -- fenced as "lua nginx" only run inside nginx and are left out.
 local smartcar = require "smartcar"
-local browser = require "smartcar.emulator.browser"
+local browser = require "smartcar_emulator.browser"
 local H = require "helper"
 
 local function lua_blocks(path)

@@ -1,7 +1,7 @@
 -- The SDK inside nginx: examples/nginx runs in a real nginx worker with the resty
 -- (cosocket) transport, talking to the emulator; we drive it over HTTP.
 local smartcar = require "smartcar"
-local browser = require "smartcar.emulator.browser"
+local browser = require "smartcar_emulator.browser"
 local H = require "helper"
 
 local function free_port()
@@ -38,7 +38,7 @@ describe("the OpenResty transport in a real nginx", function()
     end
     origin = "http://127.0.0.1:" .. port
     for _ = 1, 50 do
-      if smartcar.transports.libcurl("GET", origin .. "/nope", {}, nil, 500) then break end
+      if H.http("GET", origin .. "/nope") then break end
       os.execute("sleep 0.1")
     end
   end)
@@ -54,14 +54,16 @@ describe("the OpenResty transport in a real nginx", function()
   end)
 
   it("runs Connect, the token exchange and vehicle reads from inside nginx", function()
-    local status, headers = smartcar.transports.libcurl("GET", origin .. "/connect?state=ngx-1", {}, nil, 5000)
+    local connect = assert(H.http("GET", origin .. "/connect?state=ngx-1"))
+    local status, headers = connect.status, connect.headers
     assert.are.equal(302, status)
     local authorize = headers.location
     assert.are.equal(H.origin .. "/oauth/authorize?", authorize:sub(1, #H.origin + 17))
     local location = assert(browser.connect(authorize, { email = "driver@example.com" }))
     local query = location:match("%?(.*)$")
     H.clear()
-    local s, _, body = smartcar.transports.libcurl("GET", origin .. "/callback?" .. query, {}, nil, 10000)
+    local callback = assert(H.http("GET", origin .. "/callback?" .. query))
+    local s, body = callback.status, callback.body
     assert.are.equal(200, s, body)
     local res = require("smartcar.core").decode(body)
     assert.are.equal("ngx-1", res.state)

@@ -123,9 +123,9 @@ describe("Vehicle methods", function()
     assert.are.equal("/v2.0/vehicles/" .. vehicle.id .. "/navigation/destination", r.path)
     H.clear()
     assert.has_error(function() vehicle:sendDestination(91, 0) end,
-      "Invalid latitude value. It must be between -90 and 90.")
+      "bad argument #1 to 'sendDestination' (latitude must be a number between -90 and 90, got 91)")
     assert.has_error(function() vehicle:sendDestination(0, -180.5) end,
-      "Invalid longitude value. It must be between -180 and 180.")
+      "bad argument #2 to 'sendDestination' (longitude must be a number between -180 and 180, got -180.5)")
     assert.are.equal(0, #H.requests())
   end)
 
@@ -275,7 +275,7 @@ end)
 
 describe("Vehicle results", function()
   -- The emulator's data is deterministic for a given seed: after a reset, the first
-  -- vehicle of demo@example.com is this Tesla (see lua/smartcar/emulator/README.md).
+  -- vehicle of demo@example.com is this Tesla (see emulator/README.md).
   local vehicle, token
   before_each(function()
     H.reset()

@@ -1,4 +1,4 @@
-/* One compatibility layer for Lua 5.1/LuaJIT, 5.3 and 5.4.
+/* One compatibility layer for Lua 5.1/LuaJIT, 5.2, 5.3 and 5.4.
  * The code is written against the 5.3/5.4 API; every shim carries the
  * private sc_ prefix so it can never collide with what LuaJIT 2.1 defines. */
 #ifndef SMARTCAR_COMPAT_H
@@ -11,6 +11,8 @@
 #if LUA_VERSION_NUM >= 502
 #define sc_rawlen(L, i) lua_rawlen((L), (i))
 #define sc_setfuncs(L, l, nup) luaL_setfuncs((L), (l), (nup))
+#define sc_rawgetp(L, i, p) lua_rawgetp((L), (i), (p))
+#define sc_rawsetp(L, i, p) lua_rawsetp((L), (i), (p))
 #else
 #define sc_rawlen(L, i) lua_objlen((L), (i))
 static inline void sc_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
@@ -25,23 +27,28 @@ static inline void sc_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
     }
     lua_pop(L, nup);
 }
+/* Only used with the registry (a pseudo-index), so no index adjustment is needed. */
+#define sc_rawgetp(L, i, p) (lua_pushlightuserdata((L), (void *)(p)), lua_rawget((L), (i)))
+#define sc_rawsetp(L, i, p) (lua_pushlightuserdata((L), (void *)(p)), lua_insert((L), -2), lua_rawset((L), (i)))
 #endif
 
-#if LUA_VERSION_NUM >= 502
-#define sc_rawgetp(L, i, p) lua_rawgetp((L), (i), (p))
-#define sc_rawsetp(L, i, p) lua_rawsetp((L), (i), (p))
-#else
-#define sc_rawgetp(L, i, p) (lua_pushlightuserdata((L), (void *)(p)), lua_rawget((L), (i) < 0 && (i) > LUA_REGISTRYINDEX ? (i) - 1 : (i)))
-#define sc_rawsetp(L, i, p) (lua_pushlightuserdata((L), (void *)(p)), lua_insert((L), -2), lua_rawset((L), (i) < 0 && (i) > LUA_REGISTRYINDEX ? (i) - 1 : (i)))
-#endif
-
+/* Userdata with one Lua value attached (a class table): 5.4 user values,
+ * 5.2/5.3 the uservalue, 5.1/LuaJIT the environment table. */
 #if LUA_VERSION_NUM >= 504
-#define sc_newuserdata(L, size) lua_newuserdatauv((L), (size), 0)
+#define sc_newuserdata(L, size) lua_newuserdatauv((L), (size), 1)
+#define sc_getuservalue(L, i) ((void)lua_getiuservalue((L), (i), 1))
+#define sc_setuservalue(L, i) ((void)lua_setiuservalue((L), (i), 1))
+#elif LUA_VERSION_NUM >= 502
+#define sc_newuserdata(L, size) lua_newuserdata((L), (size))
+#define sc_getuservalue(L, i) ((void)lua_getuservalue((L), (i)))
+#define sc_setuservalue(L, i) lua_setuservalue((L), (i))
 #else
 #define sc_newuserdata(L, size) lua_newuserdata((L), (size))
+#define sc_getuservalue(L, i) lua_getfenv((L), (i))
+#define sc_setuservalue(L, i) ((void)lua_setfenv((L), (i)))
 #endif
 
-/* Whole numbers become integers on 5.3+; 5.1 and LuaJIT have only doubles. */
+/* Whole numbers become integers on 5.3+; 5.1, 5.2 and LuaJIT have only doubles. */
 #if LUA_VERSION_NUM >= 503
 #define SC_HAS_INTEGERS 1
 #define sc_pushint(L, n) lua_pushinteger((L), (lua_Integer)(n))
@@ -49,19 +56,6 @@ static inline void sc_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 #define SC_HAS_INTEGERS 0
 #define sc_pushint(L, n) lua_pushnumber((L), (lua_Number)(n))
 #endif
-
-/* luaL_testudata exists from 5.2 and in LuaJIT 2.1; write our own for all. */
-static inline void *sc_testudata(lua_State *L, int idx, const char *tname)
-{
-    void *p = lua_touserdata(L, idx);
-    if (p == NULL || !lua_getmetatable(L, idx))
-        return NULL;
-    luaL_getmetatable(L, tname);
-    if (!lua_rawequal(L, -1, -2))
-        p = NULL;
-    lua_pop(L, 2);
-    return p;
-}
 
 static inline int sc_absindex(lua_State *L, int idx)
 {

@@ -42,6 +42,11 @@ static void set_user_agent(lua_State *L)
 
 int luaopen_smartcar_core(lua_State *L)
 {
+    static const luaL_Reg *const parts[] = {
+        sc_check_functions, sc_url_functions, sc_crypto_functions, sc_json_functions, sc_request_functions,
+        sc_vehicle_functions, sc_auth_functions, NULL
+    };
+    int i;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
             return luaL_error(L, "curl_global_init failed");
@@ -52,12 +57,12 @@ int luaopen_smartcar_core(lua_State *L)
     lua_pushliteral(L, SC_VERSION);
     lua_setfield(L, -2, "_VERSION");
     set_user_agent(L);
-    sc_setfuncs(L, sc_json_functions, 0);
-    sc_setfuncs(L, sc_url_functions, 0);
-    sc_setfuncs(L, sc_webhook_functions, 0);
+    for (i = 0; parts[i] != NULL; i++)
+        sc_setfuncs(L, parts[i], 0);
+    sc_error_open(L);
     sc_response_open(L);
-    sc_http_open(L);
     sc_vehicle_open(L);
     sc_auth_open(L);
+    sc_http_open(L);
     return 1;
 }

@@ -1,4 +1,6 @@
-/* Internal interface between the C files of smartcar.core. */
+/* Internal interface between the C files of smartcar.core, one section per file.
+ * The seam (DESIGN.md): C builds every request as method, url, headers, body and
+ * parses every answer; Lua owns configuration, the transport and scheduling. */
 #ifndef SMARTCAR_CORE_H
 #define SMARTCAR_CORE_H
 
@@ -12,70 +14,122 @@
 #define SC_SESSION_MT "smartcar.Session"
 #define SC_ERROR_MT "smartcar.SmartcarError"
 
-/* Registry keys (addresses of these statics are unique per process; the
- * values they index live in each lua_State's own registry). */
-extern const char sc_key_decode;
-extern const char sc_key_encode;
-extern const char sc_key_null;
+/* The result shapes of core.parse (exported as core.DATA, core.BODY, ...). */
+enum sc_shape {
+    SC_DATA = 1, /* v1/v2 result + meta; a JSON array becomes {data=, meta=} */
+    SC_BODY,     /* {body=, meta=} (vehicle:request) */
+    SC_V3,       /* {body=, headers=} */
+    SC_JSON,     /* the decoded body */
+    SC_BATCH,    /* a list of {path=, result=} | {path=, error=} */
+    SC_HTTP      /* {status=, headers=, body=} for any status, body undecoded */
+};
 
-/* options.c: raise "unknown option 'x' to 'fname'" for keys not in `keys`. */
-void sc_check_options(lua_State *L, int idx, const char *fname, const char *const keys[]);
-/* Optional string field of an options table (nil when absent); raises on a wrong type. */
-const char *sc_opt_string(lua_State *L, int idx, const char *key, const char *fname);
-/* Raise "bad argument #n to 'fname' (string expected, got x)" unless a string. */
-void sc_check_arg_string(lua_State *L, int arg, const char *fname);
-/* Same for an optional options table. */
-void sc_check_arg_options(lua_State *L, int arg, const char *fname);
-/* Copy a Lua string into malloc'd memory; raises on allocation failure. */
-char *sc_strdup(lua_State *L, const char *s, size_t len);
-/* Overwrite then free a secret. */
-void sc_free_secret(char *s);
-
-/* url.c */
-void sc_add_escaped(luaL_Buffer *b, const char *s, size_t len);
-/* Append "&name=value" (escaped value; no '&' when first). */
-void sc_add_param(luaL_Buffer *b, int *first, const char *name, const char *value, size_t len);
-/* Push the "k:v k:v" string of a flags table (keys sorted), or nil when idx is nil. */
-void sc_push_flags(lua_State *L, int idx, const char *fname);
-void sc_push_escaped(lua_State *L, const char *s, size_t len);
-/* The User-Agent string, pushed. */
-void sc_push_user_agent(lua_State *L);
-extern const luaL_Reg sc_url_functions[];     /* escape, query, flags, base64 */
-/* Push base64(s). */
-void sc_push_base64(lua_State *L, const char *s, size_t len);
-
-/* json.c */
-void sc_json_open(lua_State *L);
-/* Decode s; on success push the value (nulls removed, whole numbers as
- * integers on 5.3+) and return 1; on failure push nothing and return 0. */
-int sc_json_decode(lua_State *L, const char *s, size_t len);
-/* Push the compact JSON encoding of the value at idx. */
-void sc_json_encode(lua_State *L, int idx);
-extern const luaL_Reg sc_json_functions[];    /* decode, encode */
-
-/* response.c */
-void sc_response_open(lua_State *L);
-/* Push a SmartcarError for an SDK failure. */
-void sc_push_sdk_error(lua_State *L, const char *code, const char *description, int status);
-
-/* http.c, vehicle.c, auth_client.c, webhook.c, response.c register into the module table on top. */
-void sc_http_open(lua_State *L);
-void sc_vehicle_open(lua_State *L);
-void sc_auth_open(lua_State *L);
-extern const luaL_Reg sc_webhook_functions[]; /* hmacSha256Hex, equals */
-
-/* A userdata type exposed to Lua: a class table (its methods; the Lua layer adds
- * more) and a metatable whose __index finds methods first, then readable fields. */
+/* class.c: a userdata type with a class table of methods. Objects carry their
+ * class table as their user value (one per SDK instance), so methods are found
+ * there; readable fields come next. */
 typedef struct {
-    const char *name;                     /* "Vehicle": the module field and __name */
-    const char *mt;                       /* registry name of the metatable */
-    const luaL_Reg *methods;
-    const char *const *fields;            /* readable string fields, NULL-terminated */
+    const char *name;                        /* "Vehicle": the module field and __name */
+    const char *mt;                          /* registry name of the metatable */
+    const luaL_Reg *methods;                 /* the default class table's C methods */
+    const char *const *fields;               /* readable string fields, NULL-terminated */
     const char *(*field)(void *self, int i); /* value of fields[i]; NULL reads as nil */
     lua_CFunction gc, tostring;
 } sc_class;
-
-/* Create the class and store its class table in the module table on top. */
+/* Create the metatable; push a default class table holding c->methods. */
 void sc_new_class(lua_State *L, const sc_class *c);
+/* The object of the class at idx, else raise "calling 'm' on bad self (...)". */
+void *sc_check_object(lua_State *L, int idx, const sc_class *c);
+/* Push a new zeroed userdata of the class, its user value the class table at cls. */
+void *sc_new_object(lua_State *L, const sc_class *c, size_t size, int cls);
+
+/* check.c: argument checks and the one message style. Every error raised for a
+ * programmer mistake points at the first caller outside the SDK. */
+int sc_raise(lua_State *L, const char *fmt, ...);
+int sc_arg_error(lua_State *L, int arg, const char *fname, const char *fmt, ...);
+int sc_option_error(lua_State *L, const char *key, const char *fname, const char *fmt, ...);
+/* A string argument: non-empty, no NUL byte; also no CR/LF when `line` is set. */
+const char *sc_check_string(lua_State *L, int idx, int arg, const char *fname, int line, size_t *len);
+/* nil or a table, else raise "bad argument #arg". */
+int sc_check_table(lua_State *L, int idx, int arg, const char *fname);
+/* Raise "unknown option 'x' to 'fname'" for keys not in `keys` (NULL-terminated). */
+void sc_check_keys(lua_State *L, int idx, const char *fname, const char *const keys[]);
+/* Optional string field of an options table (NULL when absent); raises on another type. */
+const char *sc_opt_string(lua_State *L, int idx, const char *key, const char *fname);
+/* An option, else the environment variable, else (when required) raise naming both. */
+const char *sc_option_or_env(lua_State *L, int idx, const char *key, const char *env, const char *fname,
+                             int required);
+/* Copy into malloc'd memory (raises on allocation failure); overwrite then free a secret. */
+char *sc_strdup(lua_State *L, const char *s, size_t len);
+void sc_free_secret(char *s);
+extern const luaL_Reg sc_check_functions[];
+
+/* url.c: percent-encoding with Node's querystring set, query strings, flags. */
+void sc_add_escaped(luaL_Buffer *b, const char *s, size_t len);
+/* Append "name=value" (value escaped), preceded by '&' unless *first. */
+void sc_add_param(luaL_Buffer *b, int *first, const char *name, const char *value, size_t len);
+/* Append the parameters of the table at params named by the list at order, in that order. */
+void sc_add_params(lua_State *L, luaL_Buffer *b, int *first, int params, int order, const char *fname);
+/* Push the "k:v k:v" string of a flags table (names sorted), or nil when idx is nil. */
+void sc_push_flags(lua_State *L, int idx, const char *fname);
+void sc_push_escaped(lua_State *L, const char *s, size_t len);
+extern const luaL_Reg sc_url_functions[];
+
+/* crypto.c */
+void sc_push_base64(lua_State *L, const char *s, size_t len);
+extern const luaL_Reg sc_crypto_functions[];
+
+/* json.c: a private cjson.safe instance; JSON null becomes nil, whole numbers integers. */
+void sc_json_open(lua_State *L);
+/* Decode s: push the value and return 1, or push nothing and return 0. */
+int sc_json_decode(lua_State *L, const char *s, size_t len);
+/* Push the compact JSON encoding of the value at idx. */
+void sc_json_encode(lua_State *L, int idx);
+extern const luaL_Reg sc_json_functions[];
+
+/* core.c */
+void sc_push_user_agent(lua_State *L);
+
+/* error.c: the SmartcarError type. */
+void sc_error_open(lua_State *L);
+int sc_new_error(lua_State *L, int status);
+void sc_set_message(lua_State *L, int err);
+void sc_push_sdk_error(lua_State *L, const char *code, const char *description, int status);
+/* The error of an API answer whose body decoded to the table at bidx (headers at hidx). */
+void sc_push_api_error(lua_State *L, int status, int hidx, int bidx, const char *raw, size_t rawlen);
+/* An answer that cannot be read: keeps the status and the start of the body. */
+void sc_push_invalid_response(lua_State *L, int status, int hidx, const char *body, size_t len);
+void sc_get_header(lua_State *L, int hidx, const char *name);
+
+/* response.c */
+extern const luaL_Reg sc_response_functions[];
+void sc_response_open(lua_State *L);
+
+/* vehicle.c and auth_client.c: the userdata. request.c reads them. */
+typedef struct {
+    char *id;      /* as given */
+    char *segment; /* id percent-encoded for the path */
+    char *bearer;  /* "Bearer <token>": a secret */
+    char *unit;    /* "metric" | "imperial" */
+    char *version; /* "2.0" */
+    char *flags;   /* "k:v k:v" percent-encoded, or NULL */
+} sc_vehicle;
+typedef struct {
+    char *client_id;
+    char *redirect_uri; /* may be NULL */
+    char *mode;
+    char *basic;        /* "Basic base64(id:secret)": a secret */
+} sc_auth;
+sc_vehicle *sc_check_vehicle(lua_State *L, int idx);
+sc_auth *sc_check_auth(lua_State *L, int idx);
+extern const luaL_Reg sc_vehicle_functions[];
+extern const luaL_Reg sc_auth_functions[];
+void sc_vehicle_open(lua_State *L);
+void sc_auth_open(lua_State *L);
+
+/* request.c: every request's method, url, headers, body. */
+extern const luaL_Reg sc_request_functions[];
+
+/* http.c: the libcurl engine (Session). */
+void sc_http_open(lua_State *L);
 
 #endif

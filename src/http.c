@@ -1,43 +1,52 @@
-/* The libcurl engine: one reusable easy handle per Session, so that
- * sequential requests share the keep-alive connection.  Callbacks only
- * append to buffers owned by the session: no Lua runs while libcurl is on
- * the C stack, so nothing can longjmp through it. */
+/* The libcurl engine: a Session is the libcurl transport object. One easy
+ * handle serves sequential requests, a multi handle with a pool of transfers
+ * serves concurrent ones, and a share handle gives both one connection cache,
+ * so single calls and fan-outs reuse each other's keep-alive connections.
+ * Callbacks only append to buffers the session owns: no Lua runs while libcurl
+ * is on the C stack, so nothing can longjmp through it. */
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include "core.h"
 
-#define SC_DEFAULT_MAX_BODY (8u * 1024u * 1024u)
-
 typedef struct {
     char *data;
     size_t len, cap;
 } sc_buf;
 
+/* Per-request limits, from the Lua configuration (ms and bytes). */
+typedef struct {
+    long timeout, connect_timeout;
+    size_t max_body;
+} sc_limits;
+
 /* One transfer: an easy handle and everything it writes into. */
 typedef struct {
     CURL *easy;
     struct curl_slist *headers; /* owned here so a Lua error while building it cannot leak it */
+    char *url;                  /* the URL last set: an unchanged URL is not parsed again */
     sc_buf body, head;
-    size_t max_body;
+    sc_limits limits;
     int overflow;
-    int index;                  /* performMany: the request this transfer carries */
-    int added;                  /* performMany: currently added to the multi handle */
+    int index;                  /* many: the request this transfer carries */
+    int added;                  /* many: currently added to the multi handle */
     char errbuf[CURL_ERROR_SIZE];
 } sc_transfer;
 
-/* A session: one transfer for sequential requests (keep-alive), and a multi
- * handle with a pool of transfers for concurrent ones. */
 typedef struct {
     sc_transfer main;
+    CURLSH *share;
     CURLM *multi;
     sc_transfer **pool;
     int npool;
+    sc_limits defaults; /* used when a request passes no limits */
 } sc_session;
 
 static int buf_append(sc_buf *b, const char *p, size_t n)
 {
+    if (n > ((size_t)-1) / 2 - b->len)
+        return 0;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         char *data;
@@ -56,22 +65,26 @@ static int buf_append(sc_buf *b, const char *p, size_t n)
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-    sc_transfer *s = ud;
+    sc_transfer *t = ud;
     size_t bytes = size * n;
-    if (s->body.len + bytes > s->max_body) {
-        s->overflow = 1;
+    if (bytes > t->limits.max_body - t->body.len) {
+        t->overflow = 1;
         return 0;
     }
-    return buf_append(&s->body, p, bytes) ? bytes : 0;
+    return buf_append(&t->body, p, bytes) ? bytes : 0;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-    sc_transfer *s = ud;
+    sc_transfer *t = ud;
     size_t bytes = size * n;
     if (bytes >= 5 && memcmp(p, "HTTP/", 5) == 0)
-        s->head.len = 0; /* a new response (after 100 Continue): forget the previous one's headers */
-    return buf_append(&s->head, p, bytes) ? bytes : 0;
+        t->head.len = 0; /* a new response (after 100 Continue): forget the previous one's headers */
+    if (bytes > t->limits.max_body - t->head.len) {
+        t->overflow = 1;
+        return 0;
+    }
+    return buf_append(&t->head, p, bytes) ? bytes : 0;
 }
 
 static void transfer_release(sc_transfer *t)
@@ -82,19 +95,20 @@ static void transfer_release(sc_transfer *t)
     }
     curl_slist_free_all(t->headers);
     t->headers = NULL;
+    free(t->url);
+    t->url = NULL;
     free(t->body.data);
     free(t->head.data);
     memset(&t->body, 0, sizeof t->body);
     memset(&t->head, 0, sizeof t->head);
 }
 
-static int transfer_init(sc_transfer *t)
+static int transfer_init(sc_transfer *t, CURLSH *share)
 {
     memset(t, 0, sizeof *t);
     t->easy = curl_easy_init();
     if (t->easy == NULL)
         return 0;
-    t->max_body = SC_DEFAULT_MAX_BODY;
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -109,10 +123,13 @@ static int transfer_init(sc_transfer *t)
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (void *)t);
+    if (share)
+        curl_easy_setopt(t->easy, CURLOPT_SHARE, share);
     return 1;
 }
 
-/* Idempotent: __gc, __close and close() all end here. */
+/* Idempotent: __gc, __close and close() all end here. Easy handles go before
+ * the share handle they use. */
 static void session_release(sc_session *s)
 {
     int i;
@@ -130,6 +147,10 @@ static void session_release(sc_session *s)
         s->multi = NULL;
     }
     transfer_release(&s->main);
+    if (s->share) {
+        curl_share_cleanup(s->share);
+        s->share = NULL;
+    }
 }
 
 static sc_session *check_session(lua_State *L)
@@ -140,14 +161,63 @@ static sc_session *check_session(lua_State *L)
     return s;
 }
 
-/* core.newSession() */
+/* Read the limits table at idx over `base`: timeout, connectTimeout (ms) and
+ * maxResponseSize (bytes). Out-of-range values are clamped, never cast blindly. */
+static sc_limits read_limits(lua_State *L, int idx, sc_limits base)
+{
+    static const char *const keys[] = {"timeout", "connectTimeout", "maxResponseSize"};
+    int i;
+    if (!lua_istable(L, idx))
+        return base;
+    for (i = 0; i < 3; i++) {
+        lua_Number n;
+        lua_getfield(L, idx, keys[i]);
+        n = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+        if (!(n >= 1))
+            continue; /* absent, NaN or not positive: keep the base value */
+        if (i < 2) {
+            long ms = n >= 2147483647.0 ? 2147483647L : (long)(n + 0.999);
+            if (i == 0)
+                base.timeout = ms;
+            else
+                base.connect_timeout = ms;
+        } else {
+            base.max_body = n >= 1073741824.0 ? (size_t)1073741824 : (size_t)n;
+        }
+    }
+    return base;
+}
+
+static int session_close(lua_State *L);
+static int session_tostring(lua_State *L);
+static int session_request(lua_State *L);
+static int session_many(lua_State *L);
+static const luaL_Reg session_methods[] = {
+    {"request", session_request}, {"many", session_many}, {"close", session_close}, {NULL, NULL}
+};
+static const sc_class session_class = {
+    "Session", SC_SESSION_MT, session_methods, NULL, NULL, session_close, session_tostring
+};
+
+/* core.newSession(limits): {timeout=, connectTimeout=, maxResponseSize=}, the
+ * defaults (from the Lua configuration) for requests that pass no limits. */
 static int session_new(lua_State *L)
 {
-    sc_session *s = sc_newuserdata(L, sizeof *s);
-    memset(s, 0, sizeof *s);
-    luaL_getmetatable(L, SC_SESSION_MT);
-    lua_setmetatable(L, -2); /* __gc is safe on the zeroed struct */
-    if (!transfer_init(&s->main))
+    static const sc_limits none = {0, 0, 0};
+    sc_session *s;
+    sc_limits defaults = read_limits(L, 1, none);
+    if (defaults.timeout == 0 || defaults.connect_timeout == 0 || defaults.max_body == 0)
+        return luaL_argerror(L, 1, "{timeout=, connectTimeout=, maxResponseSize=} expected");
+    s = sc_new_object(L, &session_class, sizeof *s, lua_upvalueindex(1));
+    s->defaults = defaults;
+    s->share = curl_share_init();
+    if (s->share == NULL)
+        return luaL_error(L, "curl_share_init failed");
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (!transfer_init(&s->main, s->share))
         return luaL_error(L, "curl_easy_init failed");
     return 1;
 }
@@ -158,29 +228,79 @@ static int session_close(lua_State *L)
     return 0;
 }
 
-/* Build the slist from a {name = value} table. */
-static void set_headers(lua_State *L, sc_transfer *s, int idx)
+/* Whether the list (after its leading "Expect:") holds exactly the pairs of the
+ * headers table at idx, in its iteration order: then it is reused as it is. */
+static int same_headers(lua_State *L, const struct curl_slist *list, int idx)
 {
-    curl_slist_free_all(s->headers);
-    s->headers = curl_slist_append(NULL, "Expect:");
+    const struct curl_slist *n = list ? list->next : NULL;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t kl, vl;
+        const char *k, *v;
+        if (n == NULL || lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 2);
+            return 0;
+        }
+        k = lua_tolstring(L, -2, &kl);
+        v = lua_tolstring(L, -1, &vl);
+        if (strncmp(n->data, k, kl) != 0 || n->data[kl] != ':' || n->data[kl + 1] != ' ' ||
+            memcmp(n->data + kl + 2, v, vl + 1) != 0) {
+            lua_pop(L, 2);
+            return 0;
+        }
+        n = n->next;
+        lua_pop(L, 1);
+    }
+    return n == NULL;
+}
+
+/* Build the slist from a {name = value} table (nil: no headers). */
+static void set_headers(lua_State *L, sc_transfer *t, int idx)
+{
     if (!lua_isnil(L, idx)) {
         luaL_checktype(L, idx, LUA_TTABLE);
+        if (t->headers != NULL && same_headers(L, t->headers, idx))
+            return;
+    } else if (t->headers != NULL && t->headers->next == NULL) {
+        return;
+    }
+    curl_slist_free_all(t->headers);
+    t->headers = curl_slist_append(NULL, "Expect:");
+    if (t->headers == NULL)
+        luaL_error(L, "not enough memory");
+    if (!lua_isnil(L, idx)) {
         lua_pushnil(L);
         while (lua_next(L, idx)) {
             struct curl_slist *next;
+            size_t kl, vl;
+            const char *k, *v;
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
                 luaL_error(L, "headers must map names to strings");
-            if (strpbrk(lua_tostring(L, -2), "\r\n:") || strpbrk(lua_tostring(L, -1), "\r\n"))
-                luaL_error(L, "header names and values must not contain line breaks");
-            lua_pushfstring(L, "%s: %s", lua_tostring(L, -2), lua_tostring(L, -1));
-            next = curl_slist_append(s->headers, lua_tostring(L, -1));
+            k = lua_tolstring(L, -2, &kl);
+            v = lua_tolstring(L, -1, &vl);
+            if (kl == 0 || strpbrk(k, "\r\n: ") || strlen(k) != kl || strpbrk(v, "\r\n") || strlen(v) != vl)
+                luaL_error(L, "header names and values must not contain line breaks or NUL bytes");
+            lua_pushfstring(L, "%s: %s", k, v);
+            next = curl_slist_append(t->headers, lua_tostring(L, -1));
             if (next == NULL)
                 luaL_error(L, "not enough memory");
-            s->headers = next;
+            t->headers = next;
             lua_pop(L, 2);
         }
     }
-    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+}
+
+static void set_url(lua_State *L, sc_transfer *t, const char *url, size_t len)
+{
+    if (t->url != NULL && strcmp(t->url, url) == 0)
+        return;
+    free(t->url);
+    t->url = NULL;
+    if (strlen(url) != len)
+        luaL_error(L, "the URL must not contain a NUL byte");
+    t->url = sc_strdup(L, url, len);
+    curl_easy_setopt(t->easy, CURLOPT_URL, url);
 }
 
 static void set_method(CURL *e, const char *method, const char *body, size_t len, int has_body)
@@ -206,7 +326,7 @@ static void push_headers(lua_State *L, const sc_buf *head)
 {
     const char *p = head->data, *end = head->data + head->len;
     char name[256];
-    lua_newtable(L);
+    lua_createtable(L, 0, 8);
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *colon, *v, *ve;
@@ -240,34 +360,39 @@ static void push_headers(lua_State *L, const sc_buf *head)
     }
 }
 
-/* Set a transfer up for one request; the headers table is at hidx, the body
- * string must stay alive until the transfer ends. */
-static void prepare(lua_State *L, sc_transfer *t, const char *method, const char *url, int hidx,
-                    const char *body, size_t blen, long timeout, size_t max_body)
+/* Set a transfer up for request {method, url, headers, body} at stack indices
+ * m, m+1, m+2, m+3; the body string must stay alive until the transfer ends. */
+static void prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits)
 {
-    set_headers(L, t, hidx);
+    size_t ulen, blen = 0;
+    const char *method = luaL_checkstring(L, m);
+    const char *url = luaL_checklstring(L, m + 1, &ulen);
+    const char *body = lua_isnil(L, m + 3) ? NULL : luaL_checklstring(L, m + 3, &blen);
+    set_headers(L, t, m + 2);
+    set_url(L, t, url, ulen);
     set_method(t->easy, method, body, blen, body != NULL);
-    curl_easy_setopt(t->easy, CURLOPT_URL, url);
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+    if (t->limits.timeout != limits.timeout)
+        curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, limits.timeout);
+    if (t->limits.connect_timeout != limits.connect_timeout)
+        curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, limits.connect_timeout);
+    t->limits = limits;
     t->body.len = t->head.len = 0;
     t->overflow = 0;
     t->errbuf[0] = '\0';
-    t->max_body = max_body;
 }
 
 /* Push status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message */
-static void push_outcome(lua_State *L, sc_transfer *t, CURLcode rc, long timeout)
+static void push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
 {
     long status = 0;
     if (rc != CURLE_OK) {
         lua_pushnil(L);
         if (rc == CURLE_OPERATION_TIMEDOUT) {
             lua_pushliteral(L, "TIMEOUT");
-            lua_pushfstring(L, "Request timed out after %d ms", (int)timeout);
+            lua_pushfstring(L, "Request timed out after %d ms", (int)t->limits.timeout);
         } else if (t->overflow) {
             lua_pushliteral(L, "INVALID_RESPONSE");
-            lua_pushfstring(L, "Response body exceeds the limit of %d bytes", (int)t->max_body);
+            lua_pushfstring(L, "Response exceeds the limit of %d bytes", (int)t->limits.max_body);
         } else {
             lua_pushliteral(L, "NETWORK");
             lua_pushfstring(L, "%s%s%s", curl_easy_strerror(rc), t->errbuf[0] ? ": " : "", t->errbuf);
@@ -280,79 +405,58 @@ static void push_outcome(lua_State *L, sc_transfer *t, CURLcode rc, long timeout
     lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
 }
 
-static long check_limits(lua_State *L, int targ, int marg, size_t *max_body)
-{
-    lua_Number timeout = luaL_optnumber(L, targ, 310000);
-    lua_Number max = luaL_optnumber(L, marg, SC_DEFAULT_MAX_BODY);
-    luaL_argcheck(L, timeout > 0, targ, "timeout must be positive");
-    luaL_argcheck(L, max > 0, marg, "maximum body size must be positive");
-    *max_body = (size_t)max;
-    return (long)timeout;
-}
-
-/* session:perform(method, url, headers, body, timeoutMs[, maxBodyBytes])
+/* session:request(method, url, headers, body[, limits])
  *   --> status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message */
-static int session_perform(lua_State *L)
+static int session_request(lua_State *L)
 {
     sc_session *s = check_session(L);
-    const char *method = luaL_checkstring(L, 2);
-    const char *url = luaL_checkstring(L, 3);
-    size_t blen = 0, max_body;
-    const char *body = luaL_optlstring(L, 5, NULL, &blen);
-    long timeout = check_limits(L, 6, 7, &max_body);
-    prepare(L, &s->main, method, url, 4, body, blen, timeout, max_body);
-    push_outcome(L, &s->main, curl_easy_perform(s->main.easy), timeout);
+    sc_limits limits = read_limits(L, 6, s->defaults);
+    lua_settop(L, 5);
+    prepare(L, &s->main, 2, limits);
+    push_outcome(L, &s->main, curl_easy_perform(s->main.easy));
     return 3;
 }
 
 /* Take request i of the list at index 2 ({method, url, headers, body}) onto transfer t. */
-static void start_request(lua_State *L, sc_session *s, sc_transfer *t, int i, long timeout, size_t max_body)
+static void start_request(lua_State *L, sc_session *s, sc_transfer *t, int i, sc_limits limits)
 {
-    size_t blen = 0;
-    const char *method, *url, *body;
+    int top = lua_gettop(L), j;
     lua_rawgeti(L, 2, i);
     if (!lua_istable(L, -1))
         luaL_error(L, "request %d must be a table {method, url, headers, body}", i);
-    lua_rawgeti(L, -1, 1);
-    lua_rawgeti(L, -2, 2);
-    lua_rawgeti(L, -3, 3);
-    lua_rawgeti(L, -4, 4);
-    method = lua_tostring(L, -4);
-    url = lua_tostring(L, -3);
-    body = lua_tolstring(L, -1, &blen); /* kept alive by the request table */
-    if (method == NULL || url == NULL) {
-        luaL_error(L, "request %d needs a method and a url", i); /* does not return */
-        return;
-    }
-    prepare(L, t, method, url, sc_absindex(L, -2), body, blen, timeout, max_body);
-    lua_pop(L, 5);
+    for (j = 1; j <= 4; j++)
+        lua_rawgeti(L, top + 1, j);
+    prepare(L, t, top + 2, limits);
+    lua_settop(L, top); /* the body stays alive in the request table */
     t->index = i;
     if (curl_multi_add_handle(s->multi, t->easy) != CURLM_OK)
         luaL_error(L, "curl_multi_add_handle failed");
     t->added = 1;
 }
 
-/* session:performMany(requests, timeoutMs[, maxBodyBytes[, concurrency]])
+/* session:many(requests[, limits[, concurrency]])
  *   requests: a list of {method, url, headers, body}
  *   --> a list of {status, headers, body} | {nil, code, message}, in request order.
- * Transfers run concurrently (at most `concurrency` at once, default 16) on a
- * multi handle whose connections are kept for the next call. */
-static int session_perform_many(lua_State *L)
+ * Transfers run concurrently (at most `concurrency` at once, default all) on the
+ * multi handle, whose connections are shared with sequential requests. */
+static int session_many(lua_State *L)
 {
     sc_session *s = check_session(L);
-    size_t max_body;
-    long timeout;
+    sc_limits limits;
     int n, conc, i, next = 1, running = 0, done = 0;
 
     luaL_checktype(L, 2, LUA_TTABLE);
-    timeout = check_limits(L, 3, 4, &max_body);
-    conc = (int)luaL_optinteger(L, 5, 16);
-    luaL_argcheck(L, conc > 0, 5, "concurrency must be positive");
+    limits = read_limits(L, 3, s->defaults);
     n = (int)sc_rawlen(L, 2);
+    conc = lua_isnoneornil(L, 4) ? n : (int)luaL_checknumber(L, 4);
     if (conc > n)
         conc = n;
-    lua_settop(L, 5);
-    lua_createtable(L, n, 0); /* 6: results */
+    if (conc < 1)
+        conc = 1;
+    lua_settop(L, 4);
+    lua_createtable(L, n, 0); /* 5: results */
+    if (n == 0)
+        return 1;
     if (s->multi == NULL && (s->multi = curl_multi_init()) == NULL)
         return luaL_error(L, "curl_multi_init failed");
     /* A previous call that raised may have left transfers attached. */
@@ -369,7 +473,7 @@ static int session_perform_many(lua_State *L)
         s->pool = pool;
         while (s->npool < conc) {
             sc_transfer *t = malloc(sizeof *t);
-            if (t == NULL || !transfer_init(t)) {
+            if (t == NULL || !transfer_init(t, s->share)) {
                 free(t);
                 return luaL_error(L, "cannot create a transfer");
             }
@@ -377,7 +481,7 @@ static int session_perform_many(lua_State *L)
         }
     }
     for (i = 0; i < conc; i++)
-        start_request(L, s, s->pool[i], next++, timeout, max_body);
+        start_request(L, s, s->pool[i], next++, limits);
 
     while (done < n) {
         CURLMsg *msg;
@@ -392,16 +496,16 @@ static int session_perform_many(lua_State *L)
             curl_multi_remove_handle(s->multi, t->easy);
             t->added = 0;
             lua_createtable(L, 3, 0);
-            push_outcome(L, t, msg->data.result, timeout);
+            push_outcome(L, t, msg->data.result);
             lua_rawseti(L, -4, 3);
             lua_rawseti(L, -3, 2);
             lua_rawseti(L, -2, 1);
-            lua_rawseti(L, 6, t->index);
+            lua_rawseti(L, 5, t->index);
             done++;
             if (next <= n)
-                start_request(L, s, t, next++, timeout, max_body);
+                start_request(L, s, t, next++, limits);
         }
-        if (done < n && curl_multi_poll(s->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+        if (done < n && curl_multi_poll(s->multi, NULL, 0, 100, NULL) != CURLM_OK)
             return luaL_error(L, "curl_multi_poll failed");
     }
     return 1;
@@ -414,27 +518,9 @@ static int session_tostring(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg session_methods[] = {
-    {"perform", session_perform},
-    {"performMany", session_perform_many},
-    {"close", session_close},
-    {NULL, NULL}
-};
-
 void sc_http_open(lua_State *L)
 {
-    if (luaL_newmetatable(L, SC_SESSION_MT)) {
-        lua_newtable(L);
-        sc_setfuncs(L, session_methods, 0);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, session_close);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, session_close);
-        lua_setfield(L, -2, "__close");
-        lua_pushcfunction(L, session_tostring);
-        lua_setfield(L, -2, "__tostring");
-    }
-    lua_pop(L, 1);
-    lua_pushcfunction(L, session_new);
+    sc_new_class(L, &session_class);
+    lua_pushcclosure(L, session_new, 1);
     lua_setfield(L, -2, "newSession");
 }

@@ -5,37 +5,67 @@
 #include <string.h>
 #include "core.h"
 
-const char sc_key_decode = 0;
-const char sc_key_encode = 0;
-const char sc_key_null = 0;
+#define SC_JSON_DEPTH 200 /* deeper bodies are refused, never walked */
 
+static const char sc_key_decode = 0;
+static const char sc_key_encode = 0;
+static const char sc_key_null = 0;
+
+/* cjson.safe is taken from the loaded-modules table (the registry's _LOADED,
+ * which require fills): no call into Lua globals. The Lua layer requires it first. */
 void sc_json_open(lua_State *L)
 {
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "cjson.safe");
-    lua_call(L, 1, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+    lua_getfield(L, -1, "cjson.safe");
+    if (!lua_istable(L, -1) && !lua_isuserdata(L, -1))
+        luaL_error(L, "smartcar.core needs lua-cjson: require \"cjson.safe\" first (require \"smartcar\" does)");
     lua_getfield(L, -1, "new");
     lua_call(L, 0, 1);
+    lua_getfield(L, -1, "decode_max_depth");
+    if (lua_isfunction(L, -1)) {
+        lua_pushinteger(L, SC_JSON_DEPTH);
+        lua_call(L, 1, 0);
+    } else {
+        lua_pop(L, 1);
+    }
     lua_getfield(L, -1, "decode");
     sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_decode);
     lua_getfield(L, -1, "encode");
     sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_encode);
     lua_getfield(L, -1, "null");
     sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_null);
-    lua_pop(L, 2);
+    lua_pop(L, 3);
 }
 
-/* Walk the decoded value on top of the stack; `null` is at index nidx. */
-static void normalise(lua_State *L, int nidx, int depth)
+#if SC_HAS_INTEGERS
+/* Replace the number on top by an integer when it is a whole number within 2^53. */
+static void integral(lua_State *L)
+{
+    if (!lua_isinteger(L, -1)) {
+        lua_Number n = lua_tonumber(L, -1);
+        if (n == floor(n) && fabs(n) <= 9007199254740992.0) {
+            lua_pop(L, 1);
+            lua_pushinteger(L, (lua_Integer)n);
+        }
+    }
+}
+#endif
+
+/* Walk the decoded table on top of the stack; `null` is at index nidx.
+ * Returns 0 when the Lua stack cannot grow (the body is then refused). */
+static int normalise(lua_State *L, int nidx, int depth)
 {
     int t = lua_gettop(L);
-    if (depth > 1000)
-        luaL_error(L, "JSON nesting too deep");
+    if (depth > SC_JSON_DEPTH || !lua_checkstack(L, 4))
+        return 0;
     lua_pushnil(L);
     while (lua_next(L, t)) {
         int type = lua_type(L, -1);
         if (type == LUA_TTABLE) {
-            normalise(L, nidx, depth + 1);
+            if (!normalise(L, nidx, depth + 1)) {
+                lua_settop(L, t);
+                return 0;
+            }
         } else if (type == LUA_TLIGHTUSERDATA && lua_rawequal(L, -1, nidx)) {
             lua_pushvalue(L, -2);
             lua_pushnil(L);
@@ -43,16 +73,15 @@ static void normalise(lua_State *L, int nidx, int depth)
         }
 #if SC_HAS_INTEGERS
         else if (type == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-            lua_Number n = lua_tonumber(L, -1);
-            if (n == floor(n) && n >= -9007199254740992.0 && n <= 9007199254740992.0) {
-                lua_pushvalue(L, -2);
-                lua_pushinteger(L, (lua_Integer)n);
-                lua_rawset(L, t);
-            }
+            lua_pushvalue(L, -2);
+            lua_pushvalue(L, -2);
+            integral(L);
+            lua_rawset(L, t); /* assigning an existing field during lua_next is allowed */
         }
 #endif
         lua_pop(L, 1);
     }
+    return 1;
 }
 
 int sc_json_decode(lua_State *L, const char *s, size_t len)
@@ -62,23 +91,17 @@ int sc_json_decode(lua_State *L, const char *s, size_t len)
     sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_decode);
     lua_pushlstring(L, s, len);
     lua_call(L, 1, 1);
-    if (lua_isnil(L, -1)) {
+    if (lua_isnil(L, -1) || (lua_istable(L, -1) && !normalise(L, top + 1, 0))) {
         lua_settop(L, top);
         return 0;
     }
-    if (lua_type(L, -1) == LUA_TTABLE) {
-        normalise(L, top + 1, 0);
-    } else if (lua_rawequal(L, -1, top + 1)) {
+    if (lua_rawequal(L, -1, top + 1)) {
         lua_pop(L, 1);
         lua_pushnil(L);
     }
 #if SC_HAS_INTEGERS
-    else if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-        lua_Number n = lua_tonumber(L, -1);
-        if (n == floor(n) && fabs(n) <= 9007199254740992.0) {
-            lua_pop(L, 1);
-            lua_pushinteger(L, (lua_Integer)n);
-        }
+    else if (lua_type(L, -1) == LUA_TNUMBER) {
+        integral(L);
     }
 #endif
     lua_remove(L, top + 1);
@@ -95,7 +118,7 @@ void sc_json_encode(lua_State *L, int idx)
     lua_pushvalue(L, idx);
     lua_call(L, 1, 2);
     if (lua_isnil(L, -2))
-        luaL_error(L, "cannot encode JSON body: %s", lua_tostring(L, -1));
+        sc_raise(L, "cannot encode JSON body: %s", lua_tostring(L, -1));
     lua_pop(L, 1);
     s = lua_tolstring(L, -1, &len);
     if (memchr(s, '/', len) == NULL)

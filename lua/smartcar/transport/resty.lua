@@ -6,15 +6,19 @@
 --    smartcar.configure { transport = require("smartcar.transport.resty").new() }
 --
 -- Requests are built and responses parsed in C as usual; only the I/O runs here, in
--- Lua, where it may yield. Connections go back to nginx's keep-alive pool.
+-- Lua, where it may yield. Connections go back to nginx's keep-alive pool. The
+-- object has `request` and `many` (one light thread per request), as every
+-- transport (see `smartcar.transport.libcurl`).
 -- @module smartcar.transport.resty
 
-local tcp = ngx.socket.tcp
+local core = require "smartcar.core"
+core.own()
+
 local concat, tonumber, lower = table.concat, tonumber, string.lower
 
 local M = {}
 
-local OPTIONS = { poolSize = true, keepalive = true, sslVerify = true, maxResponseSize = true }
+local OPTIONS = { poolSize = true, keepalive = true, sslVerify = true }
 
 local function failure(err)
   if err == "timeout" then return nil, "TIMEOUT", "Request timed out" end
@@ -59,27 +63,30 @@ end
 
 --- Make a transport.
 -- @tparam[opt] table options `poolSize` (per host, default 32), `keepalive` (ms, default 60000),
--- `sslVerify` (default true), `maxResponseSize` (bytes, default 8 MiB)
--- @treturn function a transport for `smartcar.configure{transport=}`
+-- `sslVerify` (default true)
+-- @return a transport object (`request`, `many`) for `smartcar.configure{transport=}`
 function M.new(options)
-  options = options or {}
-  for k in pairs(options) do
-    if not OPTIONS[k] then error(("unknown option '%s' to 'resty.new'"):format(tostring(k)), 2) end
-  end
+  options = core.checkOptions(options, 1, "resty.new", OPTIONS)
+  local ngx = _G.ngx
+  if type(ngx) ~= "table" or not ngx.socket then core.raise("the resty transport runs only inside nginx (ngx_lua)") end
+  local tcp, spawn, wait = ngx.socket.tcp, ngx.thread.spawn, ngx.thread.wait
   local pool_size = options.poolSize or 32
   local keepalive = options.keepalive or 60000
   local verify = options.sslVerify ~= false
-  local limit = options.maxResponseSize or 8 * 1024 * 1024
 
-  return function(method, url, headers, body, timeout)
+  local transport = {}
+
+  function transport.request(_, method, url, headers, body, limits)
+    local limit = limits.maxResponseSize
     local scheme, host, port, path = url:match("^(https?)://([^/:?#]+):?(%d*)([^#]*)$")
     if not scheme then return nil, "NETWORK", "unsupported URL" end
     port = tonumber(port) or (scheme == "https" and 443 or 80)
     if path == "" then path = "/" end
 
     local sock = tcp()
-    sock:settimeout(timeout)
-    local ok, err = sock:connect(host, port, { pool_size = pool_size })
+    sock:settimeout(limits.timeout)
+    local ok, err = sock:connect(host, port, { pool_size = pool_size, pool = ("%s:%d:%s"):format(host, port,
+      scheme == "https" and tostring(verify) or "plain") })
     if not ok then return failure(err) end
     if scheme == "https" and sock:getreusedtimes() == 0 then
       ok, err = sock:sslhandshake(nil, host, verify)
@@ -88,9 +95,9 @@ function M.new(options)
 
     local lines = { method, " ", path, " HTTP/1.1\r\nHost: ", host, "\r\n" }
     for name, value in pairs(headers or {}) do
-      if value:find("[\r\n]") or name:find("[\r\n:]") then
+      if value:find("[\r\n%z]") or name:find("[\r\n:%z]") then
         sock:close()
-        error("header names and values must not contain line breaks", 2)
+        core.raise("header names and values must not contain line breaks or NUL bytes")
       end
       lines[#lines + 1] = name .. ": " .. value .. "\r\n"
     end
@@ -118,23 +125,43 @@ function M.new(options)
       local n = tonumber(rh["content-length"])
       if not n or n > limit then
         sock:close()
-        return nil, "INVALID_RESPONSE", ("Response body exceeds the limit of %d bytes"):format(limit)
+        return nil, "INVALID_RESPONSE", ("Response exceeds the limit of %d bytes"):format(limit)
       end
       data, err = sock:receive(n)
     else
       data, err = sock:receive("*a")
+      if data and #data > limit then data, err = nil, "too large" end
       rh.connection = "close"
     end
     if not data then
       sock:close()
       if err == "too large" then
-        return nil, "INVALID_RESPONSE", ("Response body exceeds the limit of %d bytes"):format(limit)
+        return nil, "INVALID_RESPONSE", ("Response exceeds the limit of %d bytes"):format(limit)
       end
       return failure(err)
     end
     if (rh.connection or ""):lower() == "close" then sock:close() else sock:setkeepalive(keepalive) end
     return status, rh, data
   end
+
+  -- At most `concurrency` light threads, each taking the next request until none is left.
+  function transport.many(self, requests, limits, concurrency)
+    local answers, next_index = {}, 1
+    local function worker()
+      while next_index <= #requests do
+        local i = next_index
+        next_index = i + 1
+        local r = requests[i]
+        answers[i] = { self:request(r[1], r[2], r[3], r[4], limits) }
+      end
+    end
+    local threads = {}
+    for t = 1, math.min(concurrency or #requests, #requests) do threads[t] = spawn(worker) end
+    for _, thread in ipairs(threads) do wait(thread) end
+    return answers
+  end
+
+  return transport
 end
 
 return M

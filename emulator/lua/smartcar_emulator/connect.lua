@@ -1,0 +1,300 @@
+-- Smartcar Connect (HTML pages: preamble → brand → login → consent → redirect) and the token endpoint.
+local util = require "smartcar_emulator.util"
+local state = require "smartcar_emulator.state"
+local http = require "smartcar_emulator.http"
+local fixtures = require "smartcar_emulator.fixtures"
+
+local M = {}
+
+local esc = util.html
+
+local MODES = { live = true, test = true, simulated = true }
+
+--- Validate authorize parameters. Returns params, or nil + { status, message } (no redirect possible),
+-- or nil + nil + location (error redirect).
+function M.parse_authorize(args)
+  local app = args.client_id and state.apps[args.client_id]
+  if not app then return nil, { status = 400, message = "Invalid client_id: the application does not exist." } end
+  local target = args.redirect_uri
+  if target ~= nil and target ~= "" then
+    local known = false
+    for _, u in ipairs(app.redirectUris) do if u == target then known = true end end
+    if not known then
+      return nil, { status = 400, message = "Invalid redirect_uri: it is not registered for this application." }
+    end
+  else
+    target = app.redirectUris[1]
+    if not target then return nil, { status = 400, message = "The application has no redirect URI." } end
+    args.redirect_uri = nil
+  end
+  local p = {
+    app = app, clientId = app.clientId, redirectUri = args.redirect_uri, target = target,
+    state = args.state, make = args.make and args.make:upper() or nil,
+    singleSelect = args.single_select == "true", singleSelectVin = args.single_select_vin,
+    mode = args.mode or (args.test_mode == "true" and "test") or "live",
+    approvalPrompt = args.approval_prompt or "auto", flags = args.flags, user = args.user,
+  }
+  if p.singleSelectVin == "" then p.singleSelectVin = nil end
+  if p.make == "" then p.make = nil end
+  local function config_error(msg)
+    return nil, nil, M.error_location(p, "configuration_error",
+      "There has been an error in the configuration of your application.",
+      { { "status_code", "400" }, { "error_message", msg } })
+  end
+  if args.response_type ~= "code" then
+    return config_error("The response_type parameter must be \"code\".")
+  end
+  if not MODES[p.mode] then
+    return config_error("The \"mode\" parameter MUST be one of the following: 'test', 'live', 'simulated'")
+  end
+  local scope = util.words(args.scope)
+  if #scope == 0 then
+    for i, perm in ipairs(fixtures.PERMISSIONS) do scope[i] = perm end
+  end
+  local required = {}
+  for i, s in ipairs(scope) do
+    local name = s:gsub("^required:", "")
+    if not fixtures.PERMISSION_SET[name] then
+      return config_error("Invalid permission: " .. name)
+    end
+    if name ~= s then required[name] = true end
+    scope[i] = name
+  end
+  p.scope, p.required = scope, required
+  if p.singleSelectVin and not p.singleSelectVin:find("^%w+$") then
+    return config_error("Invalid single_select_vin.")
+  end
+  return p
+end
+
+function M.error_location(p, err, description, extra)
+  local q = { { "error", err }, { "error_description", description } }
+  for _, kv in ipairs(extra or {}) do q[#q + 1] = kv end
+  q[#q + 1] = { "state", p.state }
+  return util.append_query(p.target, util.query(q))
+end
+
+--- Log a user in: returns vehicles (list) or nil, error location.
+function M.login(p, email)
+  local acct = state.account(email)
+  if acct.connectError then
+    local ce = acct.connectError
+    return nil, M.error_location(p, ce.error, ce.description, ce.extra), acct
+  end
+  local vehicles = {}
+  if p.singleSelectVin then
+    vehicles[1] = state.vehicle_for_vin(acct, p.singleSelectVin:upper())
+  elseif p.singleSelect then
+    vehicles[1] = acct.vehicles[1]
+  else
+    for i, v in ipairs(acct.vehicles) do vehicles[i] = v end
+  end
+  return vehicles, nil, acct
+end
+
+--- Approve: create the code, record the connections; returns the redirect location.
+function M.approve(p, acct, vehicles)
+  local grant = state.new_grant(p.clientId, acct, vehicles, p.scope, p.mode)
+  state.connect(grant)
+  local code = state.next_id("code")
+  state.codes[code] = { clientId = p.clientId, redirectUri = p.redirectUri, grant = grant,
+    expiresAt = state.now() + state.CODE_TTL }
+  return util.append_query(p.target, util.query({ { "code", code }, { "state", p.state } }))
+end
+
+function M.deny_location(p)
+  return M.error_location(p, "access_denied", "User denied access to application.")
+end
+
+-- HTML ---------------------------------------------------------------------------------------------
+
+local function page(title, inner)
+  return table.concat({
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", esc(title),
+    " | Smartcar Connect (emulator)</title>",
+    "<style>body{font-family:sans-serif;max-width:32em;margin:2em auto}",
+    "button{display:block;margin:.4em 0;padding:.5em 1em}</style></head>\n<body>\n",
+    "<h1>", esc(title), "</h1>\n", inner, "\n</body></html>\n" })
+end
+
+local function hidden(name, value)
+  if value == nil then return "" end
+  return '<input type="hidden" name="' .. esc(name) .. '" value="' .. esc(value) .. '">'
+end
+
+local function error_page(status, message)
+  return http.html(status, page("Error", '<p id="error-message">' .. esc(message) .. "</p>"))
+end
+
+local function preamble(session, p)
+  local next_action = (p.make or p.singleSelectVin) and "/oauth/connect/login" or "/oauth/connect/brands"
+  return http.html(200, page("Connect your vehicle",
+    "<p>" .. esc(p.app.name) .. " wants to connect to your vehicle.</p>\n" ..
+    '<form method="GET" action="' .. next_action .. '">' .. hidden("session", session) ..
+    '<button id="continue-button" type="submit">Continue</button></form>'))
+end
+
+local function brands(session, q)
+  local list = {}
+  q = q and q:upper() or ""
+  for _, b in ipairs(fixtures.BRANDS) do
+    if q == "" or b:find(q, 1, true) then
+      list[#list + 1] = '<button id="' .. b .. '" class="brand-list-item" type="submit" name="make" value="' ..
+        b .. '">' .. esc(b:gsub("_", " ")) .. "</button>"
+    end
+  end
+  return http.html(200, page("Select your brand",
+    '<form method="GET" action="/oauth/connect/brands">' .. hidden("session", session) ..
+    '<input id="brand-search" type="search" name="q" value="' .. esc(q) .. '" placeholder="Search brands">' ..
+    '<button id="brand-search-button" type="submit">Search</button></form>\n' ..
+    '<form method="POST" action="/oauth/connect/login">' .. hidden("session", session) ..
+    table.concat(list, "\n") .. "</form>"))
+end
+
+local function login_page(session, make, message)
+  return http.html(200, page("Sign in to " .. (make or "your connected services account"),
+    (message and ('<p id="error-message">' .. esc(message) .. "</p>") or "") ..
+    '<form method="POST" action="/oauth/connect/signin">' .. hidden("session", session) ..
+    '<label>Email <input id="username" type="email" name="username"></label>' ..
+    '<label>Password <input id="password" type="password" name="password"></label>' ..
+    '<button id="sign-in-button" type="submit">Sign in</button></form>'))
+end
+
+local function consent_page(session, p, vehicles)
+  local perms, vs = {}, {}
+  for _, name in ipairs(p.scope) do
+    perms[#perms + 1] = '<li class="permission" data-permission="' .. esc(name) .. '">' ..
+      esc(fixtures.PERMISSION_TEXT[name] or name) .. (p.required[name] and " (required)" or "") .. "</li>"
+  end
+  for _, v in ipairs(vehicles) do
+    vs[#vs + 1] = '<li class="vehicle" data-vehicle-id="' .. esc(v.id) .. '">' .. esc(v.year .. " " .. v.make ..
+      " " .. v.model) .. "</li>"
+  end
+  return http.html(200, page(p.app.name .. " would like to",
+    '<ul id="permissions">' .. table.concat(perms) .. "</ul>\n<h2>Vehicles</h2>\n<ul id=\"vehicles\">" ..
+    table.concat(vs) .. "</ul>\n" ..
+    '<form method="POST" action="/oauth/connect/decision">' .. hidden("session", session) ..
+    '<button id="approval-button" type="submit" name="decision" value="approve">Allow</button>' ..
+    '<button id="deny-button" type="submit" name="decision" value="deny">Deny access</button></form>'))
+end
+
+local function form_args(ctx)
+  local args = {}
+  for k, v in pairs(ctx.args) do args[k] = v end
+  local ct = ctx.headers["content-type"] or ""
+  if ctx.method == "POST" and (ct == "" or ct:find("x-www-form-urlencoded", 1, true)) then
+    for k, v in pairs(util.decode_args(ctx.body)) do args[k] = v end
+  end
+  return args
+end
+
+local function session_of(args)
+  local id = args.session
+  local s = id and state.sessions[id]
+  if not s or s.expiresAt < state.now() then return nil end
+  return id, s
+end
+
+--- Every /oauth/* path except /oauth/token.
+function M.page(ctx)
+  local path = ctx.path
+  local args = form_args(ctx)
+  if path == "/oauth/authorize" then
+    local p, perr, loc = M.parse_authorize(args)
+    if loc then return http.redirect(loc) end
+    if not p then return error_page(perr.status, perr.message) end
+    local session = state.next_id("session")
+    state.sessions[session] = { p = p, expiresAt = state.now() + 3600 }
+    return preamble(session, p)
+  elseif path == "/oauth/reauthenticate" then
+    local app = args.client_id and state.apps[args.client_id]
+    if not app then return error_page(400, "Invalid client_id: the application does not exist.") end
+    local target = args.redirect_uri or app.redirectUris[1]
+    local ok = false
+    for _, u in ipairs(app.redirectUris) do if u == target then ok = true end end
+    if not ok then return error_page(400, "Invalid redirect_uri: it is not registered for this application.") end
+    if not util.is_uuid(args.vehicle_id) then return error_page(400, "Invalid vehicle_id.") end
+    return http.redirect(util.append_query(target, util.query({ { "vehicle_id", args.vehicle_id },
+      { "state", args.state } })))
+  end
+  local session, s = session_of(args)
+  if not session then
+    if path:sub(1, 15) == "/oauth/connect/" then
+      return error_page(400, "Your Connect session has expired. Please start again.")
+    end
+    return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH")
+  end
+  local p = s.p
+  if path == "/oauth/connect/brands" then
+    return brands(session, args.q)
+  elseif path == "/oauth/connect/login" then
+    if args.make and args.make ~= "" then s.brand = args.make:upper() end
+    return login_page(session, s.brand or p.make)
+  elseif path == "/oauth/connect/signin" then
+    local email = args.username
+    if not email or not email:find("^[^@%s]+@[^@%s]+$") then
+      return login_page(session, s.brand or p.make, "Please enter a valid email address.")
+    end
+    if not args.password or args.password == "" then
+      return login_page(session, s.brand or p.make, "Please enter your password.")
+    end
+    local vehicles, loc, acct = M.login(p, email)
+    if not vehicles then
+      state.sessions[session] = nil
+      return http.redirect(loc)
+    end
+    s.vehicles, s.acct = vehicles, acct
+    return consent_page(session, p, vehicles)
+  elseif path == "/oauth/connect/decision" then
+    if not s.vehicles then return error_page(400, "Please sign in first.") end
+    state.sessions[session] = nil
+    if args.decision == "approve" then
+      return http.redirect(M.approve(p, s.acct, s.vehicles))
+    end
+    return http.redirect(M.deny_location(p))
+  end
+  return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH")
+end
+
+-- Token endpoint ------------------------------------------------------------------------------------
+
+function M.token(ctx)
+  if ctx.method ~= "POST" then
+    return http.oauth(405, "invalid_request", "The token endpoint only accepts POST.")
+  end
+  local form = util.decode_args(ctx.body)
+  local id, secret = http.basic(ctx)
+  if not id then id, secret = form.client_id, form.client_secret end
+  local app = id and state.apps[id]
+  if not app or not util.equal(secret or "", app.clientSecret or "") then
+    return http.oauth(401, "invalid_client", "Invalid client credentials.")
+  end
+  local grant_type = form.grant_type
+  local now = state.now()
+  if grant_type == "authorization_code" then
+    local code = form.code or ""
+    local c = state.codes[code]
+    if not c or c.used or c.expiresAt <= now or c.clientId ~= app.clientId then
+      return http.oauth(400, "invalid_request", "Invalid code: " .. code .. ".")
+    end
+    if c.redirectUri and form.redirect_uri ~= c.redirectUri then
+      return http.oauth(400, "invalid_grant", "Unauthorized redirect_uri")
+    end
+    c.used = true
+    return http.ok(state.issue(c.grant))
+  elseif grant_type == "refresh_token" then
+    local token = form.refresh_token or ""
+    local r = state.refresh[token]
+    if not r or r.expiresAt <= now or r.grant.clientId ~= app.clientId or
+        (r.usedAt and now > r.usedAt + state.REFRESH_GRACE) then
+      return http.oauth(400, "invalid_request", "Invalid refresh_token: " .. token .. ".")
+    end
+    r.usedAt = r.usedAt or now
+    return http.ok(state.issue(r.grant))
+  elseif grant_type == nil or grant_type == "" then
+    return http.oauth(400, "invalid_request", "Missing required parameter: grant_type.")
+  end
+  return http.oauth(400, "unsupported_grant_type", "Unsupported grant_type: " .. grant_type .. ".")
+end
+
+return M

@@ -1,0 +1,141 @@
+-- The local Smartcar API emulator, served by nginx + ngx_lua (one worker; state in module tables).
+local json = require "smartcar_emulator.json"
+local util = require "smartcar_emulator.util"
+local state = require "smartcar_emulator.state"
+local http = require "smartcar_emulator.http"
+local vehicle = require "smartcar_emulator.vehicle"
+local connect = require "smartcar_emulator.connect"
+local admin = require "smartcar_emulator.admin"
+local api = require "smartcar_emulator.api"
+local v3 = require "smartcar_emulator.v3"
+local faults = require "smartcar_emulator.faults"
+
+local M = {}
+
+local ngx = ngx
+local req = ngx.req
+local type, pairs, concat = type, pairs, table.concat
+
+--- Called from init_by_lua with the launcher's options.
+function M.init(opts)
+  opts = opts or {}
+  local o = state.options
+  o.seed = opts.seed or 1
+  o.latency = opts.latency or 0
+  o.faults = opts.faults and true or false
+  o.rateLimit = opts.rateLimit or 0
+  o.rateWindow = opts.rateWindow or 60
+  o.host = opts.host or "127.0.0.1"
+  o.port = opts.port
+  state.reset(o.seed)
+end
+
+local function read_body()
+  req.read_body()
+  local body = req.get_body_data()
+  if body then return body end
+  local file = req.get_body_file()
+  if file then
+    local f = io.open(file, "rb")
+    if f then
+      body = f:read("*a")
+      f:close()
+      return body
+    end
+  end
+  return ""
+end
+
+local function header_table(raw)
+  local out = {}
+  for k, v in pairs(raw) do
+    if type(v) == "table" then v = concat(v, ", ") end
+    out[k] = v
+  end
+  return out
+end
+
+local function write(ctx, res)
+  local status = res.status or 200
+  ngx.status = status
+  local h = ngx.header
+  h["Content-Type"] = res.ctype or "application/json"
+  if not res.noRequestId then h["SC-Request-Id"] = ctx.request_id end
+  if res.headers then
+    for k, v in pairs(res.headers) do h[k] = v end
+  end
+  local body = res.body
+  if body == nil then body = json.encode(res.json) end
+  h["Content-Length"] = #body
+  if ctx.method ~= "HEAD" and #body > 0 then ngx.print(body) end
+end
+M.write = write
+
+local function route(ctx)
+  local path = ctx.path
+  if path == "/oauth/token" then return connect.token(ctx) end
+  if path:sub(1, 7) == "/oauth/" then return connect.page(ctx) end
+  local version, rest = path:match("^/v(%d[^/]*)(.*)$")
+  if not version then
+    ctx.version = "2.0"
+    return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH")
+  end
+  if version == "3" then
+    ctx.version = "3"
+    return v3.handle(ctx, rest)
+  end
+  if version ~= "1.0" and version ~= "2.0" then
+    ctx.version = "2.0"
+    return http.err(ctx, "RESOURCE_NOT_FOUND", "VERSION")
+  end
+  ctx.version = version
+  local vid, sub = rest:match("^/vehicles/([^/]+)(.*)$")
+  if vid then return vehicle.handle(ctx, vid, sub) end
+  return api.handle(ctx, rest)
+end
+
+--- content_by_lua entry point.
+function M.handle()
+  local var = ngx.var
+  local method = req.get_method()
+  local raw_uri = var.request_uri or "/"
+  local raw_path = raw_uri:match("^[^?]*")
+  local path = var.uri or raw_path
+  if #path > 1 then path = path:gsub("/+$", "") end
+  if path == "" then path = "/" end
+  local ctx = {
+    method = method,
+    path = path,
+    query = var.args or "",
+    request_id = util.random_uuid(),
+    origin = "http://" .. (var.http_host or (state.options.host .. ":" .. tostring(state.options.port))),
+  }
+  ctx.headers = header_table(req.get_headers(200))
+  ctx.args = util.decode_args(ctx.query)
+  ctx.body = read_body()
+
+  if path:sub(1, 10) == "/_emulator" then
+    return write(ctx, admin.handle(ctx))
+  end
+
+  state.record({
+    method = method, path = raw_path, query = ctx.query, headers = ctx.headers, body = ctx.body,
+    connection = var.connection,
+  })
+
+  local fault = state.options.faults and faults.pick(ctx) or nil
+  if fault then
+    local res = faults.before(ctx, fault)
+    if res then return write(ctx, res) end
+  end
+  local ok, res = pcall(route, ctx)
+  if not ok then
+    ngx.log(ngx.ERR, "emulator handler failed: ", tostring(res))
+    ctx.version = ctx.version == "3" and "3" or ctx.version
+    res = http.err(ctx, "SERVER", "INTERNAL")
+  end
+  if fault then return faults.after(ctx, fault, res, write) end
+  return write(ctx, res)
+end
+
+return M

@@ -1,0 +1,154 @@
+-- API v3 (vehicle origin): /v3/vehicles/{id}, /signals, /signals/{code} in JSON:API shape.
+local json = require "smartcar_emulator.json"
+local util = require "smartcar_emulator.util"
+local state = require "smartcar_emulator.state"
+local http = require "smartcar_emulator.http"
+local vehicle = require "smartcar_emulator.vehicle"
+
+local M = {}
+
+local obj, arr = json.object, json.array
+local round = util.round
+
+local function uv(unit, value) return obj({ "unit", "value" }, { unit = unit, value = value }) end
+
+-- Signal definitions: code, name, group, powertrains ("*" = all), body builder.
+local SIGNALS = {
+  { "odometer-traveleddistance", "TraveledDistance", "Odometer", "*",
+    function(v) return uv("kilometers", v.odometer) end },
+  { "location-preciselocation", "PreciseLocation", "Location", "*", function(v)
+    local dirs = { "N", "NE", "E", "SE", "S", "SW", "W", "NW" }
+    return obj({ "latitude", "longitude", "heading", "direction", "locationType" }, { latitude = v.latitude,
+      longitude = v.longitude, heading = v.heading, direction = dirs[math.floor((v.heading + 22.5) / 45) % 8 + 1],
+      locationType = "CURRENT" })
+  end },
+  { "vehicleidentification-vin", "VIN", "VehicleIdentification", "*", function(v) return { value = v.vin } end },
+  { "closure-islocked", "IsLocked", "Closure", "*", function(v) return { value = v.isLocked } end },
+  { "tractionbattery-stateofcharge", "StateOfCharge", "TractionBattery", "EV",
+    function(v) return uv("percentage", round(v.batteryPercent * 100, 2)) end },
+  { "tractionbattery-range", "Range", "TractionBattery", "EV", function(v) return uv("kilometers", v.batteryRange) end },
+  { "tractionbattery-nominalcapacity", "NominalCapacity", "TractionBattery", "EV",
+    function(v) return uv("kilowatt-hours", v.kwh) end },
+  { "charge-ischarging", "IsCharging", "Charge", "EV", function(v) return { value = v.chargeState == "CHARGING" } end },
+  { "charge-ischargingcableconnected", "IsChargingCableConnected", "Charge", "EV",
+    function(v) return { value = v.isPluggedIn } end },
+  { "charge-activelimit", "ActiveLimit", "Charge", "EV",
+    function(v) return uv("percentage", round(v.chargeLimit * 100, 2)) end },
+  { "charge-voltage", "Voltage", "Charge", "EV",
+    function(v) return uv("volts", (v.isPluggedIn and v.chargeState == "CHARGING") and 240 or 0) end },
+  { "charge-amperage", "Amperage", "Charge", "EV",
+    function(v) return uv("ampere", (v.isPluggedIn and v.chargeState == "CHARGING") and 32 or 0) end },
+  { "charge-chargetimers", "ChargeTimers", "Charge", "EV", function() return { values = arr() } end },
+  { "internalcombustionengine-fuellevel", "FuelLevel", "InternalCombustionEngine", "FUEL",
+    function(v) return uv("percentage", round(v.fuelPercent * 100, 2)) end },
+  { "internalcombustionengine-amountremaining", "AmountRemaining", "InternalCombustionEngine", "FUEL",
+    function(v) return uv("liters", v.fuelAmount) end },
+  { "internalcombustionengine-range", "Range", "InternalCombustionEngine", "FUEL",
+    function(v) return uv("kilometers", v.fuelRange) end },
+  { "internalcombustionengine-oillife", "OilLife", "InternalCombustionEngine", "FUEL",
+    function(v) return uv("percentage", round(v.oilLife * 100, 2)) end },
+  { "wheel-tires", "Tires", "Wheel", "*", function(v)
+    local t = v.tires
+    return { values = {
+      obj({ "tireLocation", "tirePressure" }, { tireLocation = "FRONT_LEFT", tirePressure = uv("kilopascals", t.frontLeft) }),
+      obj({ "tireLocation", "tirePressure" }, { tireLocation = "FRONT_RIGHT", tirePressure = uv("kilopascals", t.frontRight) }),
+      obj({ "tireLocation", "tirePressure" }, { tireLocation = "BACK_LEFT", tirePressure = uv("kilopascals", t.backLeft) }),
+      obj({ "tireLocation", "tirePressure" }, { tireLocation = "BACK_RIGHT", tirePressure = uv("kilopascals", t.backRight) }),
+    } }
+  end },
+}
+local BY_CODE = {}
+for _, s in ipairs(SIGNALS) do BY_CODE[s[1]] = s end
+
+local function applies(s, v)
+  local p = s[4]
+  if p == "*" then return true end
+  if p == "EV" then return v.type ~= "ICE" end
+  if p == "FUEL" then return v.type ~= "BEV" end
+  return false
+end
+
+local function resource(v)
+  return obj({ "id", "type", "attributes", "links" }, { id = v.id, type = "vehicle",
+    attributes = obj({ "make", "model", "year" }, { make = v.make, model = v.model, year = v.year }),
+    links = { self = "/vehicles/" .. v.id } })
+end
+
+local function signal(v, s)
+  local now = state.now()
+  local retrieved = math.floor(now * 1000)
+  return obj({ "id", "type", "attributes", "meta", "links" }, {
+    id = s[1], type = "signal",
+    attributes = obj({ "code", "name", "group", "status", "body" }, { code = s[1], name = s[2], group = s[3],
+      status = { value = "SUCCESS" }, body = s[5](v) }),
+    meta = obj({ "retrievedAt", "oemUpdatedAt" }, { retrievedAt = retrieved,
+      oemUpdatedAt = retrieved - v.dataAgeSeconds * 1000 }),
+    links = { self = "/vehicles/" .. v.id .. "/signals/" .. s[1] },
+  })
+end
+
+function M.signal_list(v)
+  local out = {}
+  for _, s in ipairs(SIGNALS) do
+    if applies(s, v) then out[#out + 1] = s end
+  end
+  return out
+end
+M.signal = signal
+M.BY_CODE = BY_CODE
+
+function M.handle(ctx, rest)
+  local vid, sub = rest:match("^/vehicles/([^/]+)(.*)$")
+  if not vid or ctx.method ~= "GET" then
+    return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "The requested resource does not exist." })
+  end
+  local code = sub:match("^/signals/([^/]+)$")
+  if not (sub == "" or sub == "/signals" or code) then
+    return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "The requested resource does not exist." })
+  end
+  local grant = state.grant_for(http.bearer(ctx))
+  if not grant or not grant.vehicles[vid] or not state.vehicles[vid] then
+    return http.err(ctx, "AUTHENTICATION", nil)
+  end
+  ctx.grant = grant
+  local v = state.vehicles[vid]
+  ctx.vehicle = v
+  local wait = vehicle.rate_check(vid)
+  if wait then return http.err(ctx, "RATE_LIMIT", "VEHICLE", { retryAfter = wait }) end
+  vehicle.latency()
+  if sub == "" then return http.ok(resource(v)) end
+  if v.fail then return http.err(ctx, v.fail[1], v.fail[2], { retryAfter = 30 }) end
+  if v.v1fail then
+    local c = require("smartcar_emulator.errors").V1_CODES[v.v1fail]
+    return http.err(ctx, c[4], c[5])
+  end
+  if code then
+    local s = BY_CODE[code]
+    if not s or not applies(s, v) then
+      return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "Signal " .. code ..
+        " is not available for this vehicle." })
+    end
+    return http.ok(signal(v, s))
+  end
+  local list = M.signal_list(v)
+  local page = tonumber(ctx.args.page or "") or 1
+  local size = tonumber(ctx.args.pageSize or "") or 50
+  if page < 1 or size < 1 or page ~= math.floor(page) or size ~= math.floor(size) then
+    return http.err(ctx, "VALIDATION", nil, { description = "page and pageSize must be positive integers." })
+  end
+  local data = arr()
+  for i = (page - 1) * size + 1, math.min(#list, page * size) do data[#data + 1] = signal(v, list[i]) end
+  local last = math.max(1, math.ceil(#list / size))
+  local base = "/vehicles/" .. v.id .. "/signals?page="
+  local link = function(p) return base .. p .. "&pageSize=" .. size end
+  return http.ok(obj({ "data", "meta", "links", "included" }, {
+    data = data,
+    meta = obj({ "page", "pageSize", "totalCount" }, { page = page, pageSize = size, totalCount = #list }),
+    links = obj({ "self", "first", "previous", "next", "last" }, { self = link(page), first = link(1),
+      previous = page > 1 and link(page - 1) or json.null, next = page < last and link(page + 1) or json.null,
+      last = link(last) }),
+    included = { vehicle = resource(v) },
+  }))
+end
+
+return M

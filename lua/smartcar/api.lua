@@ -1,0 +1,163 @@
+--- Module functions: the user, the vehicles, compatibility and management.
+-- Each request is data (`REQUESTS`): one C builder makes every one of them.
+-- @submodule smartcar
+
+local core = require "smartcar.core"
+local config = require "smartcar.config"
+core.own()
+
+local type, pairs, ipairs, concat = type, pairs, ipairs, table.concat
+local DATA, V3 = core.DATA, core.V3
+local build, check_options, arg_error, option_error = core.apiRequest, core.checkOptions, core.argError,
+  core.optionError
+
+-- name: the public function (for messages); origin: a configuration key; version: fixed, else the
+-- instance's API version; auth: bearer token, AMT (Basic default:<amt>) or client credentials;
+-- segment: the argument escaped onto the path; query: parameter order on the wire (as the Node SDK).
+local REQUESTS = {
+  getUser = { method = "GET", origin = "apiOrigin", path = "/user", auth = "bearer" },
+  getVehicles = { method = "GET", origin = "apiOrigin", path = "/vehicles", auth = "bearer",
+    query = { "limit", "offset" } },
+  getVehicle = { method = "GET", origin = "vehicleOrigin", version = "3", path = "/vehicles", auth = "bearer",
+    segment = 2 },
+  getCompatibility = { method = "GET", origin = "apiOrigin", path = "/compatibility", auth = "client",
+    query = { "flags", "test_mode_compatibility_level", "mode", "scope", "country", "vin" } },
+  getCompatibilityMatrix = { method = "GET", origin = "apiOrigin", path = "/compatibility/matrix", auth = "client",
+    query = { "flags", "mode", "test_mode_compatibility_level", "region", "scope", "make", "type" } },
+  getConnections = { method = "GET", origin = "managementOrigin", version = "2.0", path = "/management/connections",
+    auth = "amt", query = { "user_id", "vehicle_id", "limit", "cursor" } },
+  deleteConnections = { method = "DELETE", origin = "managementOrigin", version = "2.0",
+    path = "/management/connections", auth = "amt", query = { "user_id", "vehicle_id" } },
+}
+for name, r in pairs(REQUESTS) do r.name = name end
+
+-- Node emits an explicit mode before the test level; a forced one follows it.
+local COMPAT_ORDER_MODE_FIRST = { "flags", "mode", "test_mode_compatibility_level", "scope", "country", "vin" }
+
+local PAGING = { limit = true, offset = true }
+local FILTER = { userId = true, vehicleId = true }
+local CURSOR_PAGING = { limit = true, cursor = true }
+local COMPAT_OPTIONS = {
+  clientId = true, clientSecret = true, mode = true, testMode = true, testModeCompatibilityLevel = true, flags = true,
+  version = true,
+}
+local MATRIX_OPTIONS = {
+  clientId = true, clientSecret = true, mode = true, testMode = true, testModeCompatibilityLevel = true, scope = true,
+  make = true, type = true, version = true, flags = true,
+}
+
+local function space_list(v, name, fname)
+  if type(v) == "table" then
+    for i, s in ipairs(v) do
+      if type(s) ~= "string" then option_error(name, fname, ("entry %d must be a string"):format(i)) end
+    end
+    return concat(v, " ")
+  end
+  if v ~= nil and type(v) ~= "string" then option_error(name, fname, "list of strings expected") end
+  return v
+end
+
+-- The query parameters shared by the compatibility calls.
+local function compat_params(options, q, fname)
+  if options.flags ~= nil then q.flags = core.flags(options.flags, fname) end
+  if options.mode ~= nil or options.testMode ~= nil then q.mode = core.checkMode(options, fname) end
+  if options.version ~= nil then q.version = config.checkVersion("version", options.version, fname) end
+  if options.testModeCompatibilityLevel ~= nil then
+    q.test_mode_compatibility_level = core.checkString(options.testModeCompatibilityLevel, 1, fname, true)
+    q.mode = "test"
+  end
+  return q
+end
+
+return function(smartcar, client)
+  local cfg = client.config
+
+  local function send(shape, name, credential, params, order)
+    return client:send(shape, build(REQUESTS[name], credential, params or {}, cfg, order))
+  end
+
+  --- Module functions: user, vehicles, compatibility, management.
+  -- @section functions
+
+  --- The user id behind an access token: `{id=, meta=}`.
+  -- @tparam string accessToken
+  function smartcar.getUser(accessToken)
+    return send(DATA, "getUser", accessToken)
+  end
+
+  --- The vehicle ids an access token covers: `{vehicles=, paging=, meta=}`.
+  -- @tparam string accessToken
+  -- @tparam[opt] table paging `{limit=, offset=}`
+  function smartcar.getVehicles(accessToken, paging)
+    return send(DATA, "getVehicles", accessToken, check_options(paging, 2, "getVehicles", PAGING))
+  end
+
+  --- A vehicle's v3 resource: `{body=, headers=}` (a `{data=...}` envelope is unwrapped).
+  -- @tparam string accessToken
+  -- @tparam string vehicleId
+  function smartcar.getVehicle(accessToken, vehicleId)
+    local res, err = send(V3, "getVehicle", accessToken, { segment = vehicleId })
+    if res and type(res.body) == "table" and res.body.id == nil and type(res.body.data) == "table" then
+      res.body = res.body.data
+    end
+    return res, err
+  end
+
+  --- Whether a VIN is compatible with the given permissions: `{compatible, reason, capabilities, meta}`.
+  -- Call as `getCompatibility(vin, scope[, country][, options])`; country defaults to `"US"`.
+  -- @tparam string vin
+  -- @tparam {string,...} scope
+  -- @tparam[opt] string country
+  -- @tparam[opt] table options `clientId`, `clientSecret`, `mode`, `testModeCompatibilityLevel`, `flags`, `version`
+  function smartcar.getCompatibility(vin, scope, country, options)
+    local fname = "getCompatibility"
+    if type(country) == "table" and options == nil then country, options = nil, country end
+    core.checkString(vin, 1, fname, true)
+    if type(scope) ~= "table" then arg_error(2, fname, "table expected, got " .. type(scope)) end
+    if country ~= nil then core.checkString(country, 3, fname, true) end
+    options = check_options(options, 4, fname, COMPAT_OPTIONS)
+    local q = compat_params(options, {}, fname)
+    q.scope, q.country, q.vin = space_list(scope, "scope", fname), country or "US", vin
+    local explicit = options.mode ~= nil or options.testMode ~= nil
+    return send(DATA, fname, options, q, explicit and COMPAT_ORDER_MODE_FIRST or nil)
+  end
+
+  --- Compatible models by make for a region: `{<MAKE> = {...}, meta=}`.
+  -- @tparam string region `US`, `CA` or `EUROPE`
+  -- @tparam[opt] table options `scope`, `make` (lists or strings), `type`, `mode`, `clientId`, `clientSecret`,
+  -- `version`, `flags`
+  function smartcar.getCompatibilityMatrix(region, options)
+    local fname = "getCompatibilityMatrix"
+    core.checkString(region, 1, fname, true)
+    options = check_options(options, 2, fname, MATRIX_OPTIONS)
+    local q = compat_params(options, {}, fname)
+    q.region = region
+    q.scope = space_list(options.scope, "scope", fname)
+    q.make = space_list(options.make, "make", fname)
+    q.type = options.type
+    return send(DATA, fname, options, q)
+  end
+
+  --- The application's vehicle connections: `{connections=, paging={cursor=}, meta=}`.
+  -- @tparam string amt application management token
+  -- @tparam[opt] table filter `{userId=, vehicleId=}`
+  -- @tparam[opt] table paging `{limit=, cursor=}`
+  function smartcar.getConnections(amt, filter, paging)
+    filter = check_options(filter, 2, "getConnections", FILTER)
+    paging = check_options(paging, 3, "getConnections", CURSOR_PAGING)
+    return send(DATA, "getConnections", amt, {
+      user_id = filter.userId, vehicle_id = filter.vehicleId, limit = paging.limit, cursor = paging.cursor,
+    })
+  end
+
+  --- Delete the connections of one user or one vehicle: `{connections=, meta=}`.
+  -- @tparam string amt application management token
+  -- @tparam table filter `{userId=}` or `{vehicleId=}` (exactly one)
+  function smartcar.deleteConnections(amt, filter)
+    filter = check_options(filter, 2, "deleteConnections", FILTER)
+    if (filter.userId == nil) == (filter.vehicleId == nil) then
+      arg_error(2, "deleteConnections", "filter needs EITHER userId OR vehicleId, not both")
+    end
+    return send(DATA, "deleteConnections", amt, { user_id = filter.userId, vehicle_id = filter.vehicleId })
+  end
+end

@@ -1,0 +1,93 @@
+--- The request pipeline: every request the SDK makes goes through `Client:send`.
+--
+-- `public function -> build (C: method, url, headers, body) -> Client:send ->
+-- transport object -> core.parse (C: result or SmartcarError)`. One place for
+-- what every request needs: the instance's limits, the transport, and the
+-- scrubbing of secrets a server echoes back.
+-- @module smartcar.client
+
+local core = require "smartcar.core"
+local config = require "smartcar.config"
+local libcurl = require "smartcar.transport.libcurl"
+core.own()
+
+local parse, type, ipairs, setmetatable = core.parse, type, ipairs, setmetatable
+
+local Client = {}
+Client.__index = Client
+
+local clients = setmetatable({}, { __mode = "k" }) -- SDK instance -> its Client
+
+--- A client for a configuration table (from `config.new`).
+function Client.new(cfg)
+  return setmetatable({ config = cfg }, Client)
+end
+
+--- The client of an SDK instance (`require "smartcar"` or `smartcar.new{...}`).
+function Client.of(sdk)
+  return clients[sdk]
+end
+
+function Client.bind(sdk, client)
+  clients[sdk] = client
+end
+
+local REDACTED = "[REDACTED]"
+local SCRUBBED = { "description", "message" }
+
+-- Remove a secret the server echoed back (e.g. "Invalid refresh_token: <token>.").
+local function scrub(err, secret)
+  for _, field in ipairs(SCRUBBED) do
+    local s = err[field]
+    if type(s) == "string" then
+      local i, j = s:find(secret, 1, true)
+      while i do
+        s = s:sub(1, i - 1) .. REDACTED .. s:sub(j + 1)
+        i, j = s:find(secret, i + #REDACTED, true)
+      end
+      err[field] = s
+    end
+  end
+  return err
+end
+
+--- Send one built request and parse the answer into `shape` (core.DATA, ...).
+-- `secret` (optional) is removed from any error text.
+-- @return result | nil, SmartcarError
+function Client:send(shape, method, url, headers, body, secret)
+  local cfg = self.config
+  local transport = cfg.transport or libcurl.default()
+  local res, err = parse(shape, transport:request(method, url, headers, body, cfg))
+  if err and secret then scrub(err, secret) end
+  return res, err
+end
+
+--- Send many built requests (`{method, url, headers, body}` each) at once through
+-- the transport's `many` when it has one, else one after the other.
+-- @return results, errors (both indexed like `requests`)
+function Client:sendMany(shape, requests, concurrency)
+  local cfg = self.config
+  local transport = cfg.transport or libcurl.default()
+  local answers
+  if transport.many then
+    answers = transport:many(requests, cfg, concurrency or cfg.concurrency)
+  else
+    answers = {}
+    for i, r in ipairs(requests) do
+      answers[i] = { transport:request(r[1], r[2], r[3], r[4], cfg) }
+    end
+  end
+  local results, errors = {}, {}
+  for i = 1, #requests do
+    local a = answers[i] or {}
+    results[i], errors[i] = parse(shape, a[1], a[2], a[3])
+  end
+  return results, errors
+end
+
+--- Change this client's configuration (validated first; unknown keys raise).
+function Client:configure(options, fname)
+  config.apply(self.config, options, fname or "configure")
+end
+
+return Client

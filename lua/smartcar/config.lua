@@ -1,0 +1,126 @@
+--- Configuration: the one table of defaults, the environment, and validation.
+-- An SDK instance owns one configuration table; `configure` changes only its own.
+-- @module smartcar.config
+
+local core = require "smartcar.core"
+core.own()
+
+local type, pairs, tostring, getenv = type, pairs, tostring, os.getenv
+local raise, option_error = core.raise, core.optionError
+
+local M = {}
+
+--- The defaults, in one place. Origins may also come from the environment (`ENV`).
+M.DEFAULTS = {
+  apiOrigin = "https://api.smartcar.com",
+  authOrigin = "https://auth.smartcar.com",
+  connectOrigin = "https://connect.smartcar.com",
+  vehicleOrigin = "https://vehicle.api.smartcar.com",
+  managementOrigin = "https://management.smartcar.com",
+  timeout = 310000,          -- ms, one attempt (as the official SDKs)
+  connectTimeout = 10000,    -- ms
+  maxResponseSize = 8 * 1024 * 1024, -- bytes
+  apiVersion = "2.0",
+  concurrency = 16,          -- fanOut: requests in flight
+}
+
+local ORIGINS = {
+  apiOrigin = { "SMARTCAR_API_ORIGIN" },
+  authOrigin = { "SMARTCAR_AUTH_ORIGIN" },
+  connectOrigin = { "SMARTCAR_CONNECT_ORIGIN" },
+  vehicleOrigin = { "SMARTCAR_API_V3_ORIGIN", "SMARTCAR_VEHICLE_API_ORIGIN" },
+  managementOrigin = { "SMARTCAR_MANAGEMENT_API_ORIGIN" },
+}
+M.ORIGINS = ORIGINS
+
+local MAX_MS = 2147483647
+
+local function check_origin(name, value, fname)
+  if type(value) ~= "string" or not value:match("^https?://[^/?#%s%z]+[^?#%s%z]*$") then
+    option_error(name, fname, ("an http(s) origin expected, got %s"):format(
+      type(value) == "string" and ("'" .. value .. "'") or type(value)))
+  end
+  return (value:gsub("/+$", ""))
+end
+
+local function check_ms(name, value, fname)
+  if type(value) ~= "number" then option_error(name, fname, "number expected, got " .. type(value)) end
+  if not (value >= 1 and value <= MAX_MS) then
+    option_error(name, fname, ("must be between 1 and %d ms, got %s"):format(MAX_MS, tostring(value)))
+  end
+  return math.ceil(value)
+end
+
+local function check_version(name, value, fname)
+  if type(value) ~= "string" or not value:match("^%d+%.%d+$") then
+    option_error(name, fname, ("a version such as '2.0' expected, got %s"):format(tostring(value)))
+  end
+  return value
+end
+
+local function check_transport(name, value, fname)
+  if type(value) == "function" then
+    -- a plain function(method, url, headers, body, timeoutMs) is wrapped into an object
+    return { request = function(_, method, url, headers, body, limits)
+      return value(method, url, headers, body, limits.timeout)
+    end }
+  end
+  local ok, request = pcall(function() return value.request end)
+  if not ok or type(request) ~= "function" then
+    option_error(name, fname, "a transport object with a request method expected, got " .. type(value))
+  end
+  return value
+end
+
+-- How each key is checked (and normalised).
+local KEYS = {
+  timeout = check_ms, connectTimeout = check_ms,
+  maxResponseSize = function(name, value, fname)
+    if type(value) ~= "number" or not (value >= 1 and value <= 1024 * 1024 * 1024) then
+      option_error(name, fname, "a number of bytes between 1 and 1 GiB expected, got " .. tostring(value))
+    end
+    return math.floor(value)
+  end,
+  apiVersion = check_version,
+  transport = check_transport,
+  origin = check_origin,
+}
+for name in pairs(ORIGINS) do KEYS[name] = check_origin end
+
+--- Apply validated options to a configuration table (all checked before any is set).
+-- `origin` sets every origin at once; the specific origins win over it.
+function M.apply(config, options, fname)
+  if type(options) ~= "table" then
+    core.argError(1, fname, "table expected, got " .. type(options))
+  end
+  local checked = {}
+  for k, v in pairs(options) do
+    local check = KEYS[k]
+    if not check then raise(("unknown option '%s' to '%s'"):format(tostring(k), fname)) end
+    checked[k] = check(k, v, fname)
+  end
+  if checked.origin then
+    for name in pairs(ORIGINS) do config[name] = checked.origin end
+    checked.origin = nil
+  end
+  for k, v in pairs(checked) do config[k] = v end
+  return config
+end
+
+--- A new configuration: the defaults, then the environment, then `options`.
+function M.new(options, fname)
+  local config = {}
+  for k, v in pairs(M.DEFAULTS) do config[k] = v end
+  for name, vars in pairs(ORIGINS) do
+    for i = #vars, 1, -1 do
+      local env = getenv(vars[i])
+      if env and env ~= "" then config[name] = check_origin(vars[i], env, fname) end
+    end
+  end
+  if options ~= nil then M.apply(config, options, fname) end
+  return config
+end
+
+M.checkVersion = check_version
+
+return M

@@ -1,0 +1,205 @@
+--- Vehicle: one vehicle and its access token; every vehicle endpoint.
+-- @submodule smartcar
+
+local core = require "smartcar.core"
+local endpoints = require "smartcar.endpoints"
+core.own()
+
+local type, ipairs, tostring = type, ipairs, tostring
+local DATA, BODY, V3, BATCH = core.DATA, core.BODY, core.V3, core.BATCH
+local build, escape, check_string, arg_error = core.vehicleRequest, core.escape, core.checkString, core.argError
+
+-- lodash-style camelCase of a path: "/battery/nominal_capacity" -> "batteryNominalCapacity"
+local function camel_case(path)
+  local out = {}
+  for word in path:gmatch("%w+") do
+    word = word:lower()
+    out[#out + 1] = #out == 0 and word or word:sub(1, 1):upper() .. word:sub(2)
+  end
+  return table.concat(out)
+end
+
+local BATCH_NAMES = {}
+for _, e in ipairs(endpoints) do
+  if e.batch then BATCH_NAMES[e.path] = e.name end
+end
+
+local function batch_name(path)
+  return BATCH_NAMES[path] or camel_case(path)
+end
+
+local PAGING = { limit = true, offset = true }
+local PAGING_ORDER = { "limit", "offset" }
+local REQUEST_METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true }
+
+-- Installs smartcar.Vehicle; returns the request builders of the endpoints without
+-- arguments, by method name (for fanOut).
+return function(smartcar, client)
+  local cfg = client.config
+
+  --- One vehicle and its access token.
+  -- `Vehicle.new(id, accessToken[, {unitSystem=, version=, flags=}])`. Readable fields: `id`,
+  -- `unitSystem`, `version`.
+  -- @type Vehicle
+  local Vehicle = {}
+
+  --- A new Vehicle; `version` defaults to the instance's API version (`getApiVersion()`).
+  -- @function Vehicle.new
+  -- @tparam string id
+  -- @tparam string accessToken
+  -- @tparam[opt] table options `unitSystem` (`"metric"` or `"imperial"`), `version`, `flags`
+  -- @treturn Vehicle
+  function Vehicle.new(id, accessToken, options)
+    return core.newVehicle(id, accessToken, options, Vehicle, cfg.apiVersion)
+  end
+
+  local builders = {}
+  for _, e in ipairs(endpoints) do
+    local method, path, body = e.method, e.path, e.body and core.encode(e.body)
+    builders[e.name] = function(v) return build(v, cfg.apiOrigin, nil, method, path, body) end
+    Vehicle[e.name] = function(self)
+      return client:send(DATA, build(self, cfg.apiOrigin, nil, method, path, body))
+    end
+  end
+
+  --- The permissions granted to the application for this vehicle.
+  -- @function Vehicle:permissions
+  -- @tparam[opt] table paging `{limit=, offset=}`
+  function Vehicle:permissions(paging)
+    paging = core.checkOptions(paging, 1, "permissions", PAGING)
+    return client:send(DATA, build(self, cfg.apiOrigin, nil, "GET", "/permissions", nil,
+      core.query(paging, PAGING_ORDER)))
+  end
+
+  --- Service records between two dates (`YYYY-MM-DD` or ISO-8601); a JSON array: `{data=, meta=}`.
+  -- @function Vehicle:serviceHistory
+  -- @tparam[opt] string startDate
+  -- @tparam[opt] string endDate
+  function Vehicle:serviceHistory(startDate, endDate)
+    if startDate ~= nil then check_string(startDate, 1, "serviceHistory", true) end
+    if endDate ~= nil then check_string(endDate, 2, "serviceHistory", true) end
+    local q = core.query({ start_date = startDate, end_date = endDate }, { "start_date", "end_date" })
+    return client:send(DATA, build(self, cfg.apiOrigin, nil, "GET", "/service/history", nil, q))
+  end
+
+  --- Set the charge limit (a fraction, sent as a JSON number).
+  -- @function Vehicle:setChargeLimit
+  -- @tparam number limit e.g. `0.8`
+  function Vehicle:setChargeLimit(limit)
+    if type(limit) ~= "number" or limit ~= limit then
+      arg_error(1, "setChargeLimit", "number expected, got " .. (type(limit) == "number" and "nan" or type(limit)))
+    end
+    return client:send(DATA, build(self, cfg.apiOrigin, nil, "POST", "/charge/limit", { limit = limit }))
+  end
+
+  --- Send a destination to the vehicle's navigation.
+  -- @function Vehicle:sendDestination
+  -- @tparam number latitude -90..90
+  -- @tparam number longitude -180..180
+  function Vehicle:sendDestination(latitude, longitude)
+    if type(latitude) ~= "number" or not (latitude >= -90 and latitude <= 90) then
+      arg_error(1, "sendDestination", "latitude must be a number between -90 and 90, got " .. tostring(latitude))
+    end
+    if type(longitude) ~= "number" or not (longitude >= -180 and longitude <= 180) then
+      arg_error(2, "sendDestination", "longitude must be a number between -180 and 180, got " .. tostring(longitude))
+    end
+    return client:send(DATA, build(self, cfg.apiOrigin, nil, "POST", "/navigation/destination",
+      { latitude = latitude, longitude = longitude }))
+  end
+
+  --- Subscribe the vehicle to a webhook.
+  -- @function Vehicle:subscribe
+  -- @tparam string webhookId
+  function Vehicle:subscribe(webhookId)
+    check_string(webhookId, 1, "subscribe", true)
+    return client:send(DATA, build(self, cfg.apiOrigin, nil, "POST", "/webhooks/" .. escape(webhookId)))
+  end
+
+  --- Unsubscribe the vehicle from a webhook (authorised with the application management token).
+  -- @function Vehicle:unsubscribe
+  -- @tparam string amt application management token
+  -- @tparam string webhookId
+  function Vehicle:unsubscribe(amt, webhookId)
+    check_string(amt, 1, "unsubscribe", true)
+    check_string(webhookId, 2, "unsubscribe", true)
+    return client:send(DATA, build(self, cfg.apiOrigin, nil, "DELETE", "/webhooks/" .. escape(webhookId),
+      nil, nil, { authorization = "Bearer " .. amt }))
+  end
+
+  --- Several GET endpoints in one request. Returns a table keyed by each path's name
+  -- (`/odometer` -> `odometer`, `/` -> `attributes`, ...); each value is a function returning
+  -- that item's `result` or `nil, err` (its own status code and `retryAfter`).
+  -- @function Vehicle:batch
+  -- @tparam {string,...} paths e.g. `{"/odometer", "/location"}`
+  -- @usage local b = assert(vehicle:batch{"/odometer", "/location"}); local odo, err = b.odometer()
+  function Vehicle:batch(paths)
+    if type(paths) ~= "table" or #paths == 0 then
+      arg_error(1, "batch", "non-empty list of paths expected")
+    end
+    local requests = {}
+    for i, p in ipairs(paths) do
+      if type(p) ~= "string" then
+        arg_error(1, "batch", ("path %d must be a string, got %s"):format(i, type(p)))
+      end
+      requests[i] = { path = p:sub(1, 1) == "/" and p or "/" .. p }
+    end
+    local items, err = client:send(BATCH, build(self, cfg.apiOrigin, nil, "POST", "/batch", { requests = requests }))
+    if not items then return nil, err end
+    local out = {}
+    for _, item in ipairs(items) do
+      local value, item_err = item.result, item.error
+      out[batch_name(item.path)] = function()
+        if item_err then return nil, item_err end
+        return value
+      end
+    end
+    return out
+  end
+
+  --- Any request to this vehicle's API: returns `{body=, meta=}` (v3: `{body=, headers=}`).
+  -- The method is sent as given (GET and HEAD take no body); a query in `path` is kept.
+  -- @function Vehicle:request
+  -- @tparam string method GET, POST, PUT, PATCH or DELETE
+  -- @tparam string path relative to the vehicle, e.g. `"/tesla/speedometer"`
+  -- @tparam[opt] table body sent as JSON
+  -- @tparam[opt] table headers extra headers (an `Authorization` one replaces the bearer token)
+  -- @tparam[opt] string apiVersion e.g. `"3"` for the vehicle (v3) origin
+  function Vehicle:request(method, path, body, headers, apiVersion)
+    check_string(method, 1, "request", true)
+    check_string(path, 2, "request", true)
+    method = method:upper()
+    if not REQUEST_METHODS[method] then
+      arg_error(1, "request", ("unsupported method '%s'"):format(method))
+    end
+    if body ~= nil and type(body) ~= "table" then
+      arg_error(3, "request", "table expected, got " .. type(body))
+    end
+    if body ~= nil and method == "GET" then arg_error(3, "request", "a GET request takes no body") end
+    if headers ~= nil and type(headers) ~= "table" then
+      arg_error(4, "request", "table expected, got " .. type(headers))
+    end
+    if apiVersion ~= nil then check_string(apiVersion, 5, "request", true) end
+    local p, q = path:match("^([^?#]*)%??([^#]*)")
+    if p:sub(1, 1) ~= "/" then p = "/" .. p end
+    local v3 = apiVersion == "3"
+    return client:send(v3 and V3 or BODY, build(self, v3 and cfg.vehicleOrigin or cfg.apiOrigin, apiVersion,
+      method, p, body, q, headers))
+  end
+
+  --- All v3 signals of the vehicle: `{body=, headers=}`.
+  -- @function Vehicle:getSignals
+  function Vehicle:getSignals()
+    return client:send(V3, build(self, cfg.vehicleOrigin, "3", "GET", "/signals"))
+  end
+
+  --- One v3 signal by code, e.g. `"odometer-traveleddistance"`: `{body=, headers=}`.
+  -- @function Vehicle:getSignal
+  -- @tparam string code
+  function Vehicle:getSignal(code)
+    check_string(code, 1, "getSignal", true)
+    return client:send(V3, build(self, cfg.vehicleOrigin, "3", "GET", "/signals/" .. escape(code)))
+  end
+
+  smartcar.Vehicle = Vehicle
+  return builders
+end

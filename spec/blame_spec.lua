@@ -1,0 +1,88 @@
+-- Every public function blames a programmer error on its caller: the message starts
+-- with this file and the line of the wrong call, in one style. The table below must
+-- name every public function, so a new one cannot be added without its check.
+local smartcar = require "smartcar"
+local resty = require "smartcar.transport.resty"
+
+local v = smartcar.Vehicle.new("v", "t")
+local c = smartcar.AuthClient.new { clientId = "id", clientSecret = "secret" }
+
+-- name -> a wrong call, each on one line (false: the function takes no argument to get wrong)
+local CALLS = {
+  new = function() smartcar.new { colour = 1 } end,
+  configure = function() smartcar.configure(5) end,
+  getConfig = false,
+  setApiVersion = function() smartcar.setApiVersion(2) end,
+  getApiVersion = false,
+  isExpired = function() smartcar.isExpired("soon") end,
+  getUser = function() smartcar.getUser(nil) end,
+  getVehicles = function() smartcar.getVehicles("t", { size = 1 }) end,
+  getVehicle = function() smartcar.getVehicle("t", nil) end,
+  getCompatibility = function() smartcar.getCompatibility(nil, {}) end,
+  getCompatibilityMatrix = function() smartcar.getCompatibilityMatrix(nil) end,
+  getConnections = function() smartcar.getConnections(nil) end,
+  deleteConnections = function() smartcar.deleteConnections("amt", {}) end,
+  hashChallenge = function() smartcar.hashChallenge("amt", nil) end,
+  verifyPayload = function() smartcar.verifyPayload("amt", "sig", 5) end,
+  fanOut = function() smartcar.fanOut({ v }, "nope") end,
+  ["AuthClient.new"] = function() smartcar.AuthClient.new("x") end,
+  ["AuthClient:getAuthUrl"] = function() c:getAuthUrl("read_vin") end,
+  ["AuthClient:exchangeCode"] = function() c:exchangeCode(nil) end,
+  ["AuthClient:exchangeRefreshToken"] = function() c:exchangeRefreshToken(42) end,
+  ["Vehicle.new"] = function() smartcar.Vehicle.new("id", nil) end,
+  ["Vehicle:permissions"] = function() v:permissions { page = 1 } end,
+  ["Vehicle:serviceHistory"] = function() v:serviceHistory(5) end,
+  ["Vehicle:setChargeLimit"] = function() v:setChargeLimit("0.8") end,
+  ["Vehicle:sendDestination"] = function() v:sendDestination(91, 0) end,
+  ["Vehicle:subscribe"] = function() v:subscribe("a\r\nb") end,
+  ["Vehicle:unsubscribe"] = function() v:unsubscribe("a\r\nb", "w") end,
+  ["Vehicle:batch"] = function() v:batch {} end,
+  ["Vehicle:request"] = function() v:request("GET", "/x", { a = 1 }) end,
+  ["Vehicle:getSignal"] = function() v:getSignal(nil) end,
+  ["resty.new"] = function() resty.new() end,
+}
+-- the methods without arguments: called on a bad self
+for name, f in pairs(smartcar.Vehicle) do
+  if CALLS["Vehicle:" .. name] == nil and name ~= "new" then
+    CALLS["Vehicle:" .. name] = function() f(42) end
+  end
+end
+
+local function public_functions()
+  local names = {}
+  for k, f in pairs(smartcar) do
+    if type(f) == "function" then names[#names + 1] = k end
+  end
+  for _, class in ipairs { "AuthClient", "Vehicle" } do
+    for k, f in pairs(smartcar[class]) do
+      if type(f) == "function" then names[#names + 1] = class .. (k == "new" and "." or ":") .. k end
+    end
+  end
+  return names
+end
+
+describe("programmer errors", function()
+  it("are listed for every public function", function()
+    for _, name in ipairs(public_functions()) do
+      assert.is_not_nil(CALLS[name], "no wrong call listed for " .. name)
+    end
+  end)
+
+  for name, call in pairs(CALLS) do
+    if call then
+      it("of " .. name .. " point at the caller's line", function()
+        local ok, err = pcall(call)
+        assert.is_false(ok)
+        assert.are.equal("string", type(err))
+        local line = debug.getinfo(call, "S").linedefined
+        assert.matches("^[^:]*blame_spec%.lua:" .. line .. ": ", err)
+        local message = err:gsub("^[^:]*:%d+: ", "")
+        assert.is_truthy(message:match("^bad argument #%d to '[%w.:]+' %(.+%)$")
+          or message:match("^bad option '%w+' to '[%w.:]+' %(.+%)$")
+          or message:match("^unknown option '%w+' to '[%w.:]+'$")
+          or message:match("^calling '%w+' on bad self %(%w+ expected, got %w+%)$")
+          or message:match("^the resty transport runs only inside nginx"), message)
+      end)
+    end
+  end
+end)
