@@ -1,6 +1,6 @@
--- SDK instances: each has its own configuration (origins, timeouts, transport, API
--- version); two of them, interleaved in coroutines against two emulators, never see
--- each other's settings.
+-- Configuration and SDK instances: configure validates its keys; each instance has its
+-- own configuration (origins, timeouts, transport, API version), and two of them,
+-- interleaved in coroutines against two emulators, never see each other's settings.
 local smartcar = require "smartcar"
 local core = require "smartcar.core"
 local libcurl = require "smartcar.transport.libcurl"
@@ -17,6 +17,17 @@ local function recorded(origin)
   local res = assert(H.http("GET", origin .. "/_emulator/requests"))
   return core.decode(res.body).requests
 end
+
+describe("configure", function()
+  it("validates configure", function()
+    assert.has_error(function() smartcar.configure { colour = 1 } end, "unknown option 'colour' to 'configure'")
+    assert.has_error(function() smartcar.configure { apiOrigin = "ftp://x" } end)
+    assert.has_error(function() smartcar.configure { timeout = -1 } end,
+      "bad option 'timeout' to 'configure' (must be between 1 and 2147483647 ms, got -1)")
+    assert.has_error(function() smartcar.configure { timeout = "5" } end,
+      "bad option 'timeout' to 'configure' (number expected, got string)")
+  end)
+end)
 
 describe("smartcar.new", function()
   local second, prefix

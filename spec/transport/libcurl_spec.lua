@@ -1,8 +1,9 @@
--- The HTTP engine and the conventions every call shares, over real HTTP
--- against the emulator through the libcurl transport.
+-- The libcurl transport (a Session of the C core) and the conventions every call shares,
+-- over real HTTP against the emulator.
 local smartcar = require "smartcar"
 local H = require "helper"
 
+local LIMITS = { timeout = 1000, connectTimeout = 1000, maxResponseSize = 1024 }
 local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 local ISO = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"
 
@@ -125,75 +126,18 @@ describe("the libcurl engine", function()
   end)
 end)
 
-describe("secrets", function()
-  before_each(function() H.reset(); H.configure() end)
-
-  it("never appear in tostring of a vehicle or a client", function()
-    local v = smartcar.Vehicle.new("3c9d7c1e-9b8c-4b83-8d1e-0ed5c2f1a001", "top-secret-token")
-    assert.is_nil(tostring(v):find("top-secret-token", 1, true))
-    assert.is_nil(v.token)
-    local c = smartcar.AuthClient.new { clientId = "id-1", clientSecret = "very-secret", mode = "test" }
-    assert.is_nil(tostring(c):find("very-secret", 1, true))
-    assert.is_nil(c.clientSecret)
-    assert.are.equal("id-1", c.clientId)
+describe("the transport", function()
+  it("refuses URLs that are not http(s)", function()
+    local status, code = smartcar.transports.libcurl:request("GET", "file:///etc/passwd", {}, nil, LIMITS)
+    assert.is_nil(status)
+    assert.are.equal("NETWORK", code)
   end)
 
-  it("never appear in errors, even when the server echoes them", function()
-    local client = smartcar.AuthClient.new {
-      clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET, redirectUri = H.REDIRECT_URI,
-    }
-    local res, err = client:exchangeRefreshToken("refresh-secret-123")
-    assert.is_nil(res)
-    assert.are.equal("invalid_request", err.type)
-    for k, v in pairs(err) do
-      assert.is_nil(tostring(v):find("refresh-secret-123", 1, true), k)
-    end
-    local bad = smartcar.AuthClient.new { clientId = H.CLIENT_ID, clientSecret = "wrong-secret-xyz" }
-    local _, err2 = bad:exchangeCode("some-code")
-    assert.are.equal(401, err2.statusCode)
-    for k, v in pairs(err2) do
-      assert.is_nil(tostring(v):find("wrong-secret-xyz", 1, true), k)
-    end
-  end)
-end)
-
-describe("smartcar.fanOut", function()
-  before_each(function() H.reset(); H.configure() end)
-
-  it("calls one method on many vehicles concurrently, keeping their order", function()
-    local t = H.token("12-vehicles@smartcar.com")
-    local vehicles = {}
-    for i, id in ipairs(t.vehicles) do vehicles[i] = smartcar.Vehicle.new(id, t.access_token) end
-    vehicles[#vehicles + 1] = smartcar.Vehicle.new("0b7a4c2e-5d6f-4a8b-9c0d-1e2f3a4b5c6d", t.access_token)
-    H.clear()
-    local results, errors = smartcar.fanOut(vehicles, "attributes", { concurrency = 4 })
-    for i = 1, 12 do
-      assert.is_nil(errors[i])
-      assert.are.equal(vehicles[i].id, results[i].id)
-      assert.is_string(results[i].meta.requestId)
-    end
-    assert.is_nil(results[13])
-    assert.are.equal(401, errors[13].statusCode)
-    local reqs = H.requests()
-    assert.are.equal(13, #reqs)
-    local connections = {}
-    for _, r in ipairs(reqs) do connections[r.connection] = true end
-    local n = 0
-    for _ in pairs(connections) do n = n + 1 end
-    assert.is_true(n <= 4)
+  it("refuses header injection", function()
+    assert.has_error(function()
+      smartcar.transports.libcurl:request("GET", "http://127.0.0.1:1/", { ["x-a"] = "b\r\nx-evil: 1" }, nil, LIMITS)
+    end, "header names and values must not contain line breaks or NUL bytes")
+    assert.has_error(function() smartcar.Vehicle.new("v", "t\r\nx: y") end)
   end)
 
-  it("sends commands too, and reports per-vehicle failures", function()
-    local t = H.token("3-vehicles@smartcar.com")
-    local vehicles = {}
-    for i, id in ipairs(t.vehicles) do vehicles[i] = smartcar.Vehicle.new(id, t.access_token) end
-    local results = smartcar.fanOut(vehicles, "lock")
-    for i = 1, 3 do assert.are.equal("success", results[i].status) end
-    assert.are.equal('{"action":"LOCK"}', H.last().body)
-    H.fault("html503")
-    local _, errors = smartcar.fanOut({ vehicles[1] }, "odometer")
-    assert.are.equal("INVALID_RESPONSE", errors[1].code)
-    assert.has_error(function() smartcar.fanOut(vehicles, "batch") end,
-      "bad argument #2 to 'fanOut' (not a method without arguments: batch)")
-  end)
 end)

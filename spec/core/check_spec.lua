@@ -75,7 +75,7 @@ describe("programmer errors", function()
         assert.is_false(ok)
         assert.are.equal("string", type(err))
         local line = debug.getinfo(call, "S").linedefined
-        assert.matches("^[^:]*blame_spec%.lua:" .. line .. ": ", err)
+        assert.matches("^[^:]*check_spec%.lua:" .. line .. ": ", err)
         local message = err:gsub("^[^:]*:%d+: ", "")
         assert.is_truthy(message:match("^bad argument #%d to '[%w.:]+' %(.+%)$")
           or message:match("^bad option '%w+' to '[%w.:]+' %(.+%)$")
