@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 {
     CURL *e;
     struct curl_slist *h = NULL;
-    char auth[512];
+    char auth[512], agent[512];
     int n, i;
     double t0, c0, wall, cpu;
     if (argc != 4) {
@@ -36,7 +36,9 @@ int main(int argc, char **argv)
     e = curl_easy_init();
     h = curl_slist_append(h, auth);
     h = curl_slist_append(h, "sc-unit-system: metric");
-    h = curl_slist_append(h, "user-agent: raw-libcurl");
+    /* the same User-Agent as the client it is compared with (BENCH_UA), else a short one */
+    snprintf(agent, sizeof agent, "user-agent: %s", getenv("BENCH_UA") ? getenv("BENCH_UA") : "raw-libcurl");
+    h = curl_slist_append(h, agent);
     curl_easy_setopt(e, CURLOPT_URL, argv[1]);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);

@@ -31,8 +31,15 @@ print(("%.0f %.1f"):format(rounds * #vehicles / wall, cpu / (rounds * #vehicles)
 
 -- The SDK's own cost per call, without the network: a transport that answers at once
 -- with a recorded response, so only build (C) -> transport call -> parse (C) is timed.
-local status, headers, body = smartcar.transports.libcurl("GET", origin .. "/v2.0/vehicles/" .. id .. "/odometer",
-  { authorization = "Bearer " .. token, ["sc-unit-system"] = "metric" }, nil, 10000)
+local libcurl = smartcar.transports.libcurl
+local status, headers, body
+local odometer_url = origin .. "/v2.0/vehicles/" .. id .. "/odometer"
+local request_headers = { authorization = "Bearer " .. token, ["sc-unit-system"] = "metric" }
+if type(libcurl) == "function" then -- a transport function
+  status, headers, body = libcurl("GET", odometer_url, request_headers, nil, 10000)
+else                                -- a transport object
+  status, headers, body = libcurl:request("GET", odometer_url, request_headers, nil, { timeout = 10000 })
+end
 smartcar.configure { transport = function() return status, headers, body end }
 local m = n * 20
 c0 = os.clock()

@@ -4,13 +4,16 @@
 #include <string.h>
 #include "core.h"
 
-/* __index: upvalue 2 is the description. */
+/* __index: upvalue 1 is the metatable, upvalue 2 the description. */
 static int class_index(lua_State *L)
 {
     const sc_class *c = lua_touserdata(L, lua_upvalueindex(2));
-    void *self = luaL_checkudata(L, 1, c->mt);
+    void *self = lua_touserdata(L, 1);
     const char *key;
     int i;
+    if (self == NULL || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
+        return luaL_argerror(L, 1, c->name);
+    lua_pop(L, 1);
     sc_getuservalue(L, 1);
     lua_pushvalue(L, 2);
     lua_rawget(L, -2);
@@ -33,9 +36,13 @@ void sc_new_class(lua_State *L, const sc_class *c)
     if (c->methods)
         sc_setfuncs(L, c->methods, 0);
     luaL_newmetatable(L, c->mt);
-    lua_pushnil(L);
-    lua_pushlightuserdata(L, (void *)c);
-    lua_pushcclosure(L, class_index, 2);
+    if (c->fields == NULL) {
+        lua_pushvalue(L, -2); /* no readable fields, no instances: the methods table itself */
+    } else {
+        lua_pushvalue(L, -1);
+        lua_pushlightuserdata(L, (void *)c);
+        lua_pushcclosure(L, class_index, 2);
+    }
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, c->gc);
     lua_setfield(L, -2, "__gc");

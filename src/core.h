@@ -98,7 +98,14 @@ void sc_push_sdk_error(lua_State *L, const char *code, const char *description, 
 void sc_push_api_error(lua_State *L, int status, int hidx, int bidx, const char *raw, size_t rawlen);
 /* An answer that cannot be read: keeps the status and the start of the body. */
 void sc_push_invalid_response(lua_State *L, int status, int hidx, const char *body, size_t len);
+
+/* headers.c: response headers, a table or the raw header block (a string). */
+/* Push the value of header `name` (lower case), or nil; hidx may be 0 for none. */
 void sc_get_header(lua_State *L, int hidx, const char *name);
+/* Push the values of n (at most 8) headers at once: one pass over a raw block. */
+void sc_get_headers(lua_State *L, int hidx, const char *const names[], int n);
+/* Push the headers at hidx as a table {lower-cased name = value} (a table as it is). */
+void sc_push_header_table(lua_State *L, int hidx);
 
 /* response.c */
 extern const luaL_Reg sc_response_functions[];
@@ -112,6 +119,7 @@ typedef struct {
     char *unit;    /* "metric" | "imperial" */
     char *version; /* "2.0" */
     char *flags;   /* "k:v k:v" percent-encoded, or NULL */
+    int headers;   /* registry ref of the headers of a request without a body (0: not yet) */
 } sc_vehicle;
 typedef struct {
     char *client_id;

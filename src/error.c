@@ -8,15 +8,6 @@
 #define SC_BODY_EXCERPT 200
 #define SC_MAX_RETRY_AFTER 31536000.0 /* a year: longer waits are not believable */
 
-/* Push a header's value (or nil); headers table at hidx, which may be 0 for none. */
-void sc_get_header(lua_State *L, int hidx, const char *name)
-{
-    if (hidx == 0 || lua_type(L, hidx) != LUA_TTABLE)
-        lua_pushnil(L);
-    else
-        lua_getfield(L, hidx, name);
-}
-
 /* err[to] = src[from] when it is a string */
 static void copy_string(lua_State *L, int err, int src, const char *from, const char *to)
 {

@@ -228,11 +228,14 @@ static int session_close(lua_State *L)
     return 0;
 }
 
-/* Whether the list (after its leading "Expect:") holds exactly the pairs of the
- * headers table at idx, in its iteration order: then it is reused as it is. */
-static int same_headers(lua_State *L, const struct curl_slist *list, int idx)
+#define SC_NO_EXPECT "Expect:" /* a request with a body never waits for 100 Continue */
+
+/* Whether the list holds exactly the pairs of the headers table at idx, in its
+ * iteration order (then "Expect:" iff there is a body): then it is reused as it is. */
+static int same_headers(lua_State *L, const struct curl_slist *n, int idx, int has_body)
 {
-    const struct curl_slist *n = list ? list->next : NULL;
+    if (lua_isnil(L, idx))
+        return has_body ? n != NULL && n->next == NULL && strcmp(n->data, SC_NO_EXPECT) == 0 : n == NULL;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         size_t kl, vl;
@@ -251,27 +254,32 @@ static int same_headers(lua_State *L, const struct curl_slist *list, int idx)
         n = n->next;
         lua_pop(L, 1);
     }
+    if (has_body)
+        return n != NULL && n->next == NULL && strcmp(n->data, SC_NO_EXPECT) == 0;
     return n == NULL;
 }
 
-/* Build the slist from a {name = value} table (nil: no headers). */
-static void set_headers(lua_State *L, sc_transfer *t, int idx)
+static void append_header(lua_State *L, sc_transfer *t, const char *line)
 {
-    if (!lua_isnil(L, idx)) {
-        luaL_checktype(L, idx, LUA_TTABLE);
-        if (t->headers != NULL && same_headers(L, t->headers, idx))
-            return;
-    } else if (t->headers != NULL && t->headers->next == NULL) {
-        return;
-    }
-    curl_slist_free_all(t->headers);
-    t->headers = curl_slist_append(NULL, "Expect:");
-    if (t->headers == NULL)
+    struct curl_slist *next = curl_slist_append(t->headers, line);
+    if (next == NULL)
         luaL_error(L, "not enough memory");
+    t->headers = next;
+}
+
+/* Build the slist from a {name = value} table (nil: no headers), unless the one
+ * already set says the same. */
+static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body)
+{
+    if (!lua_isnil(L, idx))
+        luaL_checktype(L, idx, LUA_TTABLE);
+    if (same_headers(L, t->headers, idx, has_body))
+        return;
+    curl_slist_free_all(t->headers);
+    t->headers = NULL;
     if (!lua_isnil(L, idx)) {
         lua_pushnil(L);
         while (lua_next(L, idx)) {
-            struct curl_slist *next;
             size_t kl, vl;
             const char *k, *v;
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
@@ -281,13 +289,12 @@ static void set_headers(lua_State *L, sc_transfer *t, int idx)
             if (kl == 0 || strpbrk(k, "\r\n: ") || strlen(k) != kl || strpbrk(v, "\r\n") || strlen(v) != vl)
                 luaL_error(L, "header names and values must not contain line breaks or NUL bytes");
             lua_pushfstring(L, "%s: %s", k, v);
-            next = curl_slist_append(t->headers, lua_tostring(L, -1));
-            if (next == NULL)
-                luaL_error(L, "not enough memory");
-            t->headers = next;
+            append_header(L, t, lua_tostring(L, -1));
             lua_pop(L, 2);
         }
     }
+    if (has_body)
+        append_header(L, t, SC_NO_EXPECT);
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 }
 
@@ -321,45 +328,6 @@ static void set_method(CURL *e, const char *method, const char *body, size_t len
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 }
 
-/* Push the response headers as {lower-cased name = value}, repeated names joined by ", ". */
-static void push_headers(lua_State *L, const sc_buf *head)
-{
-    const char *p = head->data, *end = head->data + head->len;
-    char name[256];
-    lua_createtable(L, 0, 8);
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *colon, *v, *ve;
-        size_t n, i;
-        if (eol == NULL)
-            eol = end;
-        colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon != NULL && (n = (size_t)(colon - p)) > 0 && n < sizeof name) {
-            for (i = 0; i < n; i++)
-                name[i] = (char)tolower((unsigned char)p[i]);
-            v = colon + 1;
-            ve = eol;
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            lua_pushlstring(L, name, n);
-            lua_pushvalue(L, -1);
-            lua_rawget(L, -3);
-            if (lua_isnil(L, -1)) {
-                lua_pop(L, 1);
-                lua_pushlstring(L, v, (size_t)(ve - v));
-            } else {
-                lua_pushliteral(L, ", ");
-                lua_pushlstring(L, v, (size_t)(ve - v));
-                lua_concat(L, 3);
-            }
-            lua_rawset(L, -3);
-        }
-        p = eol + 1;
-    }
-}
-
 /* Set a transfer up for request {method, url, headers, body} at stack indices
  * m, m+1, m+2, m+3; the body string must stay alive until the transfer ends. */
 static void prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits)
@@ -368,7 +336,7 @@ static void prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits)
     const char *method = luaL_checkstring(L, m);
     const char *url = luaL_checklstring(L, m + 1, &ulen);
     const char *body = lua_isnil(L, m + 3) ? NULL : luaL_checklstring(L, m + 3, &blen);
-    set_headers(L, t, m + 2);
+    set_headers(L, t, m + 2, body != NULL);
     set_url(L, t, url, ulen);
     set_method(t->easy, method, body, blen, body != NULL);
     if (t->limits.timeout != limits.timeout)
@@ -401,12 +369,13 @@ static void push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
     }
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     sc_pushint(L, status);
-    push_headers(L, &t->head);
+    lua_pushlstring(L, t->head.data ? t->head.data : "", t->head.len); /* parsed by core.parse */
     lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
 }
 
 /* session:request(method, url, headers, body[, limits])
- *   --> status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message */
+ *   --> status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message
+ * headers: the raw header block, a string (core.parse reads it). */
 static int session_request(lua_State *L)
 {
     sc_session *s = check_session(L);

@@ -107,6 +107,12 @@ static int l_vehicle_request(lua_State *L)
     }
     luaL_pushresult(&b); /* 10: url */
 
+    if (!has_body && lua_isnil(L, 8) && v->headers > 0) {
+        /* the same every time: built once per vehicle (transports only read headers) */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->headers);
+        lua_pushnil(L);
+        return 4;
+    }
     push_header_names(L); /* 11 */
     names = 11;
     lua_createtable(L, 0, 4); /* 12: headers */
@@ -123,6 +129,10 @@ static int l_vehicle_request(lua_State *L)
     if (lua_istable(L, 8))
         merge_headers(L, 12, 8, 4, "request");
     lua_remove(L, names);
+    if (!has_body && lua_isnil(L, 8) && v->headers == 0) {
+        lua_pushvalue(L, -1);
+        v->headers = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     if (!has_body)
         lua_pushnil(L);
     else if (lua_type(L, 6) == LUA_TSTRING)

@@ -3,29 +3,30 @@
 #include <string.h>
 #include "core.h"
 
-static const char *const meta_keys[][2] = {
-    {"sc-request-id", "requestId"},
-    {"sc-data-age", "dataAge"},
-    {"sc-fetched-at", "fetchedAt"},
-    {"sc-unit-system", "unitSystem"},
-};
+#define SC_META 4
+static const char *const meta_headers[SC_META] = {"sc-request-id", "sc-data-age", "sc-fetched-at", "sc-unit-system"};
+static const char *const meta_fields[SC_META] = {"requestId", "dataAge", "fetchedAt", "unitSystem"};
 
-/* Push meta from the headers at hidx, then (when over != 0) from those at over. */
+/* Push meta from the headers at hidx, overridden (when over != 0) by those at over. */
 static void push_meta(lua_State *L, int hidx, int over)
 {
-    size_t i;
-    lua_createtable(L, 0, 4);
-    for (i = 0; i < sizeof meta_keys / sizeof meta_keys[0]; i++) {
-        sc_get_header(L, over, meta_keys[i][0]);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            lua_pop(L, 1);
-            sc_get_header(L, hidx, meta_keys[i][0]);
-        }
+    int i, base;
+    lua_createtable(L, 0, SC_META);
+    base = lua_gettop(L);
+    sc_get_headers(L, hidx, meta_headers, SC_META);
+    if (over)
+        sc_get_headers(L, over, meta_headers, SC_META);
+    for (i = 0; i < SC_META; i++) {
+        if (over && lua_type(L, base + SC_META + 1 + i) == LUA_TSTRING)
+            lua_pushvalue(L, base + SC_META + 1 + i);
+        else
+            lua_pushvalue(L, base + 1 + i);
         if (lua_type(L, -1) == LUA_TSTRING)
-            lua_setfield(L, -2, meta_keys[i][1]);
+            lua_setfield(L, base, meta_fields[i]);
         else
             lua_pop(L, 1);
     }
+    lua_settop(L, base);
 }
 
 /* Replace the value on top with {key = value}. */
@@ -138,7 +139,8 @@ static int push_batch(lua_State *L, int status, int hidx, int bidx, const char *
 
 /* core.parse(shape, status, headers, body) --> result | nil, SmartcarError
  *   shape: core.DATA, core.BODY, core.V3, core.JSON, core.BATCH or core.HTTP
- *   status, headers, body: what a transport returned; status nil means the
+ *   status, headers, body: what a transport returned (headers: a table or the raw
+ *   header block); status nil means the
  *   transport failed, and then headers is the SDK error code, body the message. */
 static int l_parse(lua_State *L)
 {
@@ -157,7 +159,8 @@ static int l_parse(lua_State *L)
         return 2;
     }
     st = lua_tonumber(L, 2);
-    if (lua_type(L, 2) != LUA_TNUMBER || !(st >= 100 && st <= 999) || lua_type(L, 3) != LUA_TTABLE ||
+    if (lua_type(L, 2) != LUA_TNUMBER || !(st >= 100 && st <= 999) ||
+        (lua_type(L, 3) != LUA_TTABLE && lua_type(L, 3) != LUA_TSTRING) ||
         (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TSTRING)) {
         lua_pushnil(L);
         sc_push_sdk_error(L, "INVALID_RESPONSE", "The transport returned no status, headers and body", 0);
@@ -172,7 +175,7 @@ static int l_parse(lua_State *L)
         lua_createtable(L, 0, 3);
         lua_pushvalue(L, 2);
         lua_setfield(L, -2, "status");
-        lua_pushvalue(L, 3);
+        sc_push_header_table(L, 3);
         lua_setfield(L, -2, "headers");
         lua_pushlstring(L, body, len);
         lua_setfield(L, -2, "body");
@@ -201,7 +204,7 @@ static int l_parse(lua_State *L)
         return 1;
     case SC_V3:
         wrap(L, "body");
-        lua_pushvalue(L, 3);
+        sc_push_header_table(L, 3);
         lua_setfield(L, -2, "headers");
         return 1;
     case SC_BATCH:

@@ -21,6 +21,8 @@ static int vehicle_gc(lua_State *L)
     free(v->unit);
     free(v->version);
     free(v->flags);
+    if (v->headers > 0)
+        luaL_unref(L, LUA_REGISTRYINDEX, v->headers);
     memset(v, 0, sizeof *v);
     return 0;
 }

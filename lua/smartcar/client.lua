@@ -17,6 +17,7 @@ local Client = {}
 Client.__index = Client
 
 local clients = setmetatable({}, { __mode = "k" }) -- SDK instance -> its Client
+local default_transport = libcurl.default()        -- unless an instance is given its own
 
 --- A client for a configuration table (from `config.new`).
 function Client.new(cfg)
@@ -56,7 +57,7 @@ end
 -- @return result | nil, SmartcarError
 function Client:send(shape, method, url, headers, body, secret)
   local cfg = self.config
-  local transport = cfg.transport or libcurl.default()
+  local transport = cfg.transport or default_transport
   local res, err = parse(shape, transport:request(method, url, headers, body, cfg))
   if err and secret then scrub(err, secret) end
   return res, err
@@ -67,7 +68,7 @@ end
 -- @return results, errors (both indexed like `requests`)
 function Client:sendMany(shape, requests, concurrency)
   local cfg = self.config
-  local transport = cfg.transport or libcurl.default()
+  local transport = cfg.transport or default_transport
   local answers
   if transport.many then
     answers = transport:many(requests, cfg, concurrency or cfg.concurrency)
