@@ -80,8 +80,8 @@ extern const luaL_Reg sc_crypto_functions[];
 
 /* json.c: a private cjson.safe instance; JSON null becomes nil, whole numbers integers. */
 void sc_json_open(lua_State *L);
-/* Decode s: push the value and return 1, or push nothing and return 0. */
-int sc_json_decode(lua_State *L, const char *s, size_t len);
+/* Decode the string at idx: push the value and return 1, or push nothing and return 0. */
+int sc_json_decode(lua_State *L, int idx);
 /* Push the compact JSON encoding of the value at idx. */
 void sc_json_encode(lua_State *L, int idx);
 extern const luaL_Reg sc_json_functions[];
@@ -102,8 +102,10 @@ void sc_push_invalid_response(lua_State *L, int status, int hidx, const char *bo
 /* headers.c: response headers, a table or the raw header block (a string). */
 /* Push the value of header `name` (lower case), or nil; hidx may be 0 for none. */
 void sc_get_header(lua_State *L, int hidx, const char *name);
-/* Push the values of n (at most 8) headers at once: one pass over a raw block. */
-void sc_get_headers(lua_State *L, int hidx, const char *const names[], int n);
+/* t[fields[i]] = the value of header names[i], for the n (at most 8) names found, in
+ * one pass over a raw block; the table is at tidx, hidx may be 0 for none. */
+void sc_copy_headers(lua_State *L, int hidx, const char *const names[], const char *const fields[], int n,
+                     int tidx);
 /* Push the headers at hidx as a table {lower-cased name = value} (a table as it is). */
 void sc_push_header_table(lua_State *L, int hidx);
 
@@ -120,6 +122,9 @@ typedef struct {
     char *version; /* "2.0" */
     char *flags;   /* "k:v k:v" percent-encoded, or NULL */
     int headers;   /* registry ref of the headers of a request without a body (0: not yet) */
+    int urls;      /* registry ref of {path = url} for urls_origin (0: none yet) */
+    int nurls;     /* entries in it, bounded */
+    char *urls_origin;
 } sc_vehicle;
 typedef struct {
     char *client_id;

@@ -38,66 +38,90 @@ static int next_line(const char **p, const char *end, sc_line *h)
     return 0;
 }
 
-static int same_name(const sc_line *h, const char *lower, size_t len)
+/* The next line of the block [*p, end) whose lower-cased name is one of names[0..n):
+ * returns its index and sets the trimmed value, or -1 at the end. `first` holds the
+ * names' first letters, so most lines are skipped without being read. */
+static int next_match(const char **p, const char *end, const char *const names[], const size_t lens[], int n,
+                      unsigned long first, const char **value, size_t *vlen)
 {
-    size_t i;
-    if (h->nlen != len || tolower((unsigned char)h->name[0]) != lower[0])
-        return 0;
-    for (i = 0; i < len; i++)
-        if (tolower((unsigned char)h->name[i]) != lower[i])
-            return 0;
-    return 1;
-}
-
-void sc_get_headers(lua_State *L, int hidx, const char *const names[], int n)
-{
-    size_t len, lens[8];
-    const char *p, *end;
-    unsigned char first[256] = {0}; /* lines can only match when their first letter does */
-    int i, base = lua_gettop(L) + 1, type = hidx ? lua_type(L, hidx) : LUA_TNIL;
-    luaL_checkstack(L, n + 3, "too many headers");
-    for (i = 0; i < n; i++) {
-        if (type == LUA_TTABLE)
-            lua_getfield(L, hidx, names[i]);
-        else
-            lua_pushnil(L);
-        lens[i] = strlen(names[i]);
-        first[(unsigned char)names[i][0]] = 1;
-        first[(unsigned char)toupper((unsigned char)names[i][0])] = 1;
-    }
-    if (type != LUA_TSTRING)
-        return;
-    p = lua_tolstring(L, hidx, &len);
-    end = p + len;
-    while (p < end) { /* one pass over the block for all the names */
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        sc_line h;
-        const char *line = p;
+    while (*p < end) {
+        const char *line = *p, *eol = memchr(line, '\n', (size_t)(end - line)), *colon, *v, *ve;
+        char lower[32];
+        size_t nlen, k;
+        int i;
         if (eol == NULL)
             eol = end;
-        p = eol + 1;
-        if (!first[(unsigned char)*line] || !next_line(&line, eol, &h))
+        *p = eol + 1;
+        if (!(first & (1UL << (*line & 31))) || (colon = memchr(line, ':', (size_t)(eol - line))) == NULL ||
+            (nlen = (size_t)(colon - line)) >= sizeof lower)
             continue;
+        for (k = 0; k < nlen; k++)
+            lower[k] = (char)(line[k] >= 'A' && line[k] <= 'Z' ? line[k] + 32 : line[k]);
         for (i = 0; i < n; i++) {
-            if (!same_name(&h, names[i], lens[i]))
+            if (lens[i] != nlen || memcmp(lower, names[i], nlen) != 0)
                 continue;
-            if (lua_isnil(L, base + i)) {
-                lua_pushlstring(L, h.value, h.vlen);
-            } else { /* repeated: joined, as in the table */
-                lua_pushvalue(L, base + i);
-                lua_pushliteral(L, ", ");
-                lua_pushlstring(L, h.value, h.vlen);
-                lua_concat(L, 3);
-            }
-            lua_replace(L, base + i);
-            break;
+            v = colon + 1;
+            ve = eol;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            *value = v;
+            *vlen = (size_t)(ve - v);
+            return i;
         }
+    }
+    return -1;
+}
+
+void sc_copy_headers(lua_State *L, int hidx, const char *const names[], const char *const fields[], int n,
+                     int tidx)
+{
+    size_t len, lens[8], vlen;
+    const char *p, *end, *value;
+    unsigned long first = 0, found = 0;
+    int i;
+    tidx = sc_absindex(L, tidx);
+    if (hidx == 0)
+        return;
+    if (lua_type(L, hidx) == LUA_TTABLE) {
+        for (i = 0; i < n; i++) {
+            lua_getfield(L, hidx, names[i]);
+            if (lua_type(L, -1) == LUA_TSTRING)
+                lua_setfield(L, tidx, fields[i]);
+            else
+                lua_pop(L, 1);
+        }
+        return;
+    }
+    if (lua_type(L, hidx) != LUA_TSTRING)
+        return;
+    for (i = 0; i < n; i++) {
+        lens[i] = strlen(names[i]);
+        first |= 1UL << (names[i][0] & 31);
+    }
+    p = lua_tolstring(L, hidx, &len);
+    end = p + len;
+    while ((i = next_match(&p, end, names, lens, n, first, &value, &vlen)) >= 0) {
+        lua_pushlstring(L, value, vlen);
+        if (found & (1UL << i)) { /* repeated in this block: joined, as in the table */
+            lua_getfield(L, tidx, fields[i]);
+            lua_insert(L, -2);
+            lua_pushliteral(L, ", ");
+            lua_insert(L, -2);
+            lua_concat(L, 3);
+        }
+        found |= 1UL << i;
+        lua_setfield(L, tidx, fields[i]);
     }
 }
 
 void sc_get_header(lua_State *L, int hidx, const char *name)
 {
-    sc_get_headers(L, hidx, &name, 1);
+    lua_createtable(L, 0, 1);
+    sc_copy_headers(L, hidx, &name, &name, 1, -1);
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
 }
 
 void sc_push_header_table(lua_State *L, int hidx)

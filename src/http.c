@@ -31,6 +31,7 @@ typedef struct {
     int overflow;
     int index;                  /* many: the request this transfer carries */
     int added;                  /* many: currently added to the multi handle */
+    int plain_get;              /* the method last set was a GET without a body */
     char errbuf[CURL_ERROR_SIZE];
 } sc_transfer;
 
@@ -215,7 +216,6 @@ static int session_new(lua_State *L)
     if (s->share == NULL)
         return luaL_error(L, "curl_share_init failed");
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     if (!transfer_init(&s->main, s->share))
         return luaL_error(L, "curl_easy_init failed");
@@ -310,22 +310,32 @@ static void set_url(lua_State *L, sc_transfer *t, const char *url, size_t len)
     curl_easy_setopt(t->easy, CURLOPT_URL, url);
 }
 
-static void set_method(CURL *e, const char *method, const char *body, size_t len, int has_body)
+/* The method sent is exactly `method`: libcurl's own choice (POST with a body,
+ * GET without) is overridden whenever it differs. An empty POST still sends
+ * Content-Length: 0. A body-less GET after another changes nothing. */
+static void set_method(sc_transfer *t, const char *method, const char *body, size_t len)
 {
+    CURL *e = t->easy;
+    int get = strcmp(method, "GET") == 0;
+    if (get && body == NULL && t->plain_get)
+        return;
+    t->plain_get = get && body == NULL;
     curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
         return;
     }
-    if (has_body || strcmp(method, "POST") == 0) {
+    if (body != NULL || strcmp(method, "POST") == 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, has_body ? body : "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     } else {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        if (!get)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     }
-    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 }
 
 /* Set a transfer up for request {method, url, headers, body} at stack indices
@@ -338,7 +348,7 @@ static void prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits)
     const char *body = lua_isnil(L, m + 3) ? NULL : luaL_checklstring(L, m + 3, &blen);
     set_headers(L, t, m + 2, body != NULL);
     set_url(L, t, url, ulen);
-    set_method(t->easy, method, body, blen, body != NULL);
+    set_method(t, method, body, blen);
     if (t->limits.timeout != limits.timeout)
         curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, limits.timeout);
     if (t->limits.connect_timeout != limits.connect_timeout)

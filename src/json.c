@@ -84,12 +84,13 @@ static int normalise(lua_State *L, int nidx, int depth)
     return 1;
 }
 
-int sc_json_decode(lua_State *L, const char *s, size_t len)
+int sc_json_decode(lua_State *L, int idx)
 {
     int top = lua_gettop(L);
+    idx = sc_absindex(L, idx);
     sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_null);
     sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_decode);
-    lua_pushlstring(L, s, len);
+    lua_pushvalue(L, idx);
     lua_call(L, 1, 1);
     if (lua_isnil(L, -1) || (lua_istable(L, -1) && !normalise(L, top + 1, 0))) {
         lua_settop(L, top);
@@ -143,9 +144,8 @@ void sc_json_encode(lua_State *L, int idx)
 /* core.decode(s) --> value | nil, message */
 static int l_decode(lua_State *L)
 {
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    if (sc_json_decode(L, s, len))
+    luaL_checkstring(L, 1);
+    if (sc_json_decode(L, 1))
         return 1;
     lua_pushnil(L);
     lua_pushliteral(L, "invalid JSON");

@@ -3,6 +3,7 @@
  * URL, module functions (user, vehicles, compatibility, management) and plain
  * HTTP. Pure functions of their arguments: the Lua layer passes the origins and
  * the API version of its instance, sends the result and parses the answer. */
+#include <stdlib.h>
 #include <string.h>
 #include "core.h"
 
@@ -71,25 +72,11 @@ static void merge_headers(lua_State *L, int h, int idx, int arg, const char *fna
     }
 }
 
-/* core.vehicleRequest(vehicle, origin, version, method, path[, body[, query[, headers]]])
- *   --> method, url, headers, body
- * url = origin/v<version>/vehicles/<id><path>[?query][&flags=...] (version nil: the
- * vehicle's); body: nil, a JSON string, or a table to encode; headers: extra
- * headers (any case) replacing the built ones. */
-static int l_vehicle_request(lua_State *L)
+/* origin/v<version>/vehicles/<id><path>[?query][&flags=...] */
+static void push_url(lua_State *L, const sc_vehicle *v, const char *origin, size_t olen, const char *version,
+                     const char *path, size_t plen, const char *query, size_t qlen)
 {
-    sc_vehicle *v = sc_check_vehicle(L, 1);
-    size_t olen, plen, qlen = 0;
-    const char *origin = luaL_checklstring(L, 2, &olen);
-    const char *version = luaL_optstring(L, 3, v->version);
-    const char *path = luaL_checklstring(L, 5, &plen);
-    const char *query = luaL_optlstring(L, 7, NULL, &qlen);
-    int has_body = !lua_isnoneornil(L, 6), names;
     luaL_Buffer b;
-
-    luaL_checkstring(L, 4);
-    lua_settop(L, 8);
-    lua_pushvalue(L, 4); /* 9: method */
     luaL_buffinit(L, &b);
     luaL_addlstring(&b, origin, olen);
     luaL_addstring(&b, "/v");
@@ -105,8 +92,69 @@ static int l_vehicle_request(lua_State *L)
         luaL_addstring(&b, qlen > 0 ? "&flags=" : "?flags=");
         luaL_addstring(&b, v->flags);
     }
-    luaL_pushresult(&b); /* 10: url */
+    luaL_pushresult(&b);
+}
 
+#define SC_URL_CACHE 32 /* paths remembered per vehicle: the endpoints, not every raw path */
+
+/* The URL of a path (string at pidx) with the vehicle's version and no query: built
+ * once per vehicle and origin, since the same few are asked for again and again. */
+static void push_cached_url(lua_State *L, sc_vehicle *v, const char *origin, size_t olen, int pidx)
+{
+    size_t plen;
+    const char *path = lua_tolstring(L, pidx, &plen);
+    if (v->urls > 0 && strcmp(v->urls_origin, origin) == 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->urls);
+        lua_pushvalue(L, pidx);
+        lua_rawget(L, -2);
+        if (!lua_isnil(L, -1)) {
+            lua_remove(L, -2);
+            return;
+        }
+        lua_pop(L, 2);
+    } else {
+        char *copy = sc_strdup(L, origin, olen);
+        free(v->urls_origin);
+        v->urls_origin = copy;
+        if (v->urls > 0)
+            luaL_unref(L, LUA_REGISTRYINDEX, v->urls);
+        lua_newtable(L);
+        v->urls = luaL_ref(L, LUA_REGISTRYINDEX);
+        v->nurls = 0;
+    }
+    push_url(L, v, origin, olen, v->version, path, plen, NULL, 0);
+    if (v->nurls < SC_URL_CACHE) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->urls);
+        lua_pushvalue(L, pidx);
+        lua_pushvalue(L, -3);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+        v->nurls++;
+    }
+}
+
+/* core.vehicleRequest(vehicle, origin, version, method, path[, body[, query[, headers]]])
+ *   --> method, url, headers, body
+ * url = origin/v<version>/vehicles/<id><path>[?query][&flags=...] (version nil: the
+ * vehicle's); body: nil, a JSON string, or a table to encode; headers: extra
+ * headers (any case) replacing the built ones. */
+static int l_vehicle_request(lua_State *L)
+{
+    sc_vehicle *v = sc_check_vehicle(L, 1);
+    size_t olen, plen, qlen = 0;
+    const char *origin = luaL_checklstring(L, 2, &olen);
+    const char *version = luaL_optstring(L, 3, v->version);
+    const char *path = luaL_checklstring(L, 5, &plen);
+    const char *query = luaL_optlstring(L, 7, NULL, &qlen);
+    int has_body = !lua_isnoneornil(L, 6), names;
+
+    luaL_checkstring(L, 4);
+    lua_settop(L, 8);
+    lua_pushvalue(L, 4); /* 9: method */
+    if (lua_isnil(L, 3) && qlen == 0)
+        push_cached_url(L, v, origin, olen, 5); /* 10: url */
+    else
+        push_url(L, v, origin, olen, version, path, plen, query, qlen);
     if (!has_body && lua_isnil(L, 8) && v->headers > 0) {
         /* the same every time: built once per vehicle (transports only read headers) */
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->headers);

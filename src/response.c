@@ -10,23 +10,19 @@ static const char *const meta_fields[SC_META] = {"requestId", "dataAge", "fetche
 /* Push meta from the headers at hidx, overridden (when over != 0) by those at over. */
 static void push_meta(lua_State *L, int hidx, int over)
 {
-    int i, base;
     lua_createtable(L, 0, SC_META);
-    base = lua_gettop(L);
-    sc_get_headers(L, hidx, meta_headers, SC_META);
-    if (over)
-        sc_get_headers(L, over, meta_headers, SC_META);
-    for (i = 0; i < SC_META; i++) {
-        if (over && lua_type(L, base + SC_META + 1 + i) == LUA_TSTRING)
-            lua_pushvalue(L, base + SC_META + 1 + i);
-        else
-            lua_pushvalue(L, base + 1 + i);
-        if (lua_type(L, -1) == LUA_TSTRING)
-            lua_setfield(L, base, meta_fields[i]);
-        else
-            lua_pop(L, 1);
+    sc_copy_headers(L, hidx, meta_headers, meta_fields, SC_META, -1);
+    if (over) {
+        lua_createtable(L, 0, SC_META); /* the item's own headers win, even over a repeated one */
+        sc_copy_headers(L, over, meta_headers, meta_fields, SC_META, -1);
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -5);
+        }
+        lua_pop(L, 1);
     }
-    lua_settop(L, base);
 }
 
 /* Replace the value on top with {key = value}. */
@@ -183,7 +179,7 @@ static int l_parse(lua_State *L)
     }
     if (status < 200 || status > 299) {
         lua_pushnil(L);
-        if (len > 0 && sc_json_decode(L, body, len) && lua_type(L, 6) == LUA_TTABLE) {
+        if (len > 0 && sc_json_decode(L, 4) && lua_type(L, 6) == LUA_TTABLE) {
             sc_push_api_error(L, status, 3, 6, body, len);
             lua_remove(L, 6);
         } else {
@@ -194,7 +190,7 @@ static int l_parse(lua_State *L)
     }
     if (len == 0) {
         lua_newtable(L);
-    } else if (!sc_json_decode(L, body, len)) {
+    } else if (!sc_json_decode(L, 4)) {
         lua_pushnil(L);
         sc_push_invalid_response(L, status, 3, body, len);
         return 2;

@@ -23,6 +23,9 @@ static int vehicle_gc(lua_State *L)
     free(v->flags);
     if (v->headers > 0)
         luaL_unref(L, LUA_REGISTRYINDEX, v->headers);
+    if (v->urls > 0)
+        luaL_unref(L, LUA_REGISTRYINDEX, v->urls);
+    free(v->urls_origin);
     memset(v, 0, sizeof *v);
     return 0;
 }
