@@ -104,6 +104,21 @@ static void transfer_release(sc_transfer *t)
     memset(&t->head, 0, sizeof t->head);
 }
 
+/* Whether any of libcurl's proxy variables is set (read when a transfer is made:
+ * a proxy set later in the process's environment applies to new transports). */
+static int proxy_in_environment(void)
+{
+    static const char *const vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                                       "ALL_PROXY", NULL};
+    int i;
+    for (i = 0; vars[i] != NULL; i++) {
+        const char *v = getenv(vars[i]);
+        if (v != NULL && *v != '\0')
+            return 1;
+    }
+    return 0;
+}
+
 static int transfer_init(sc_transfer *t, CURLSH *share)
 {
     memset(t, 0, sizeof *t);
@@ -126,6 +141,11 @@ static int transfer_init(sc_transfer *t, CURLSH *share)
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (void *)t);
     if (share)
         curl_easy_setopt(t->easy, CURLOPT_SHARE, share);
+    if (!proxy_in_environment()) {
+        /* libcurl would look the proxy variables up again on every request */
+        curl_easy_setopt(t->easy, CURLOPT_PROXY, "");
+        curl_easy_setopt(t->easy, CURLOPT_NOPROXY, "");
+    }
     return 1;
 }
 
