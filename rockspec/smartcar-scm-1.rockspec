@@ -26,6 +26,7 @@ build = {
     ["smartcar"] = "lua/smartcar/init.lua",
     ["smartcar.config"] = "lua/smartcar/config.lua",
     ["smartcar.client"] = "lua/smartcar/client.lua",
+    ["smartcar.redact"] = "lua/smartcar/redact.lua",
     ["smartcar.auth"] = "lua/smartcar/auth.lua",
     ["smartcar.vehicle"] = "lua/smartcar/vehicle.lua",
     ["smartcar.endpoints"] = "lua/smartcar/endpoints.lua",

@@ -1,6 +1,7 @@
 -- The pipeline (Client:send): secrets scrubbed from errors, and every error of the
 -- catalog mapped to a SmartcarError, over real HTTP against the emulator.
 local smartcar = require "smartcar"
+local core = require "smartcar.core"
 local H = require "helper"
 
 describe("secrets", function()
@@ -86,4 +87,54 @@ describe("test-mode error emails through odometer()", function()
       assert.is_true(err.statusCode >= 400)
     end)
   end
+end)
+
+describe("redaction in the pipeline", function()
+  -- A transport that answers every request with an error echoing everything it was sent.
+  local function echoing()
+    return { request = function(_, method, url, headers, body)
+      local echo = method .. " " .. url .. " " .. table.concat({ headers.authorization or "",
+        headers.authorization and headers.authorization:match("%S+$") or "", body or "" }, " | ")
+      local pair = headers.authorization and headers.authorization:match("^Basic (%S+)")
+      if pair then echo = echo .. " " .. core.unbase64(pair) .. " " .. core.escape(core.unbase64(pair)) end
+      return 400, { ["content-type"] = "application/json" }, core.encode {
+        type = "ECHO " .. echo, code = echo:sub(1, 60), description = echo, suggestedUserMessage = echo,
+        resolution = { type = echo, url = "https://x/" .. core.escape(echo) }, detail = { { message = echo } },
+      }
+    end }
+  end
+
+  local function assert_clean(err, secrets)
+    local function walk(v, path)
+      if type(v) == "table" then
+        for k, x in pairs(v) do walk(x, path .. "." .. tostring(k)) end
+      elseif type(v) == "string" then
+        for _, s in ipairs(secrets) do
+          assert.is_nil(v:find(s, 1, true), path .. " holds a secret: " .. v)
+          assert.is_nil(v:find(core.escape(s), 1, true), path .. " holds an encoded secret: " .. v)
+        end
+      end
+    end
+    walk(err, "err")
+    walk(tostring(err), "tostring")
+  end
+
+  it("removes tokens, credentials, codes and refresh tokens from every field of every error", function()
+    local sc = smartcar.new { origin = "http://127.0.0.1:9", transport = echoing() }
+    local _, err = sc.Vehicle.new("v", "the-access-token-1"):odometer()
+    assert.are.equal(400, err.statusCode)
+    assert.matches("[REDACTED]", err.description, 1, true)
+    assert_clean(err, { "the-access-token-1" })
+    local client = sc.AuthClient.new { clientId = "client-id", clientSecret = "the-client-secret",
+      redirectUri = "https://x/cb" }
+    _, err = client:exchangeCode("the+code/with=odd&chars")
+    assert_clean(err, { "the-client-secret", "client-id:the-client-secret", "the+code/with=odd&chars",
+      core.base64("client-id:the-client-secret") })
+    _, err = client:exchangeRefreshToken("the-refresh-token")
+    assert_clean(err, { "the-client-secret", "the-refresh-token" })
+    _, err = sc.getConnections("the-management-token")
+    assert_clean(err, { "the-management-token", core.base64("default:the-management-token") })
+    _, err = sc.Vehicle.new("v", "tok-2222"):unsubscribe("the-amt-value", "w")
+    assert_clean(err, { "the-amt-value" })
+  end)
 end)

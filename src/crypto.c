@@ -24,6 +24,32 @@ static int l_base64(lua_State *L)
     return 1;
 }
 
+/* core.unbase64(s) --> the decoded bytes, or nil when s is not base64 */
+static int l_unbase64(lua_State *L)
+{
+    size_t len, out;
+    const char *s = luaL_checklstring(L, 1, &len);
+    unsigned char *p;
+    int n;
+    if (len % 4 != 0 || len > 65536) {
+        lua_pushnil(L);
+        return 1;
+    }
+    out = len / 4 * 3;
+    p = sc_newuserdata(L, out + 1);
+    n = EVP_DecodeBlock(p, (const unsigned char *)s, (int)len);
+    if (n < 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    while (len > 0 && s[len - 1] == '=' && n > 0) { /* EVP_DecodeBlock counts the padding as zero bytes */
+        len--;
+        n--;
+    }
+    lua_pushlstring(L, (const char *)p, (size_t)n);
+    return 1;
+}
+
 /* core.hmacSha256Hex(key, message) --> lowercase hex */
 static int l_hmac(lua_State *L)
 {
@@ -55,5 +81,6 @@ static int l_equals(lua_State *L)
 }
 
 const luaL_Reg sc_crypto_functions[] = {
-    {"base64", l_base64}, {"hmacSha256Hex", l_hmac}, {"equals", l_equals}, {NULL, NULL}
+    {"base64", l_base64}, {"unbase64", l_unbase64}, {"hmacSha256Hex", l_hmac}, {"equals", l_equals},
+    {NULL, NULL}
 };

@@ -117,6 +117,7 @@ void sc_push_invalid_response(lua_State *L, int status, int hidx, const char *bo
     err = lua_gettop(L);
     sc_get_header(L, hidx, "sc-request-id");
     lua_setfield(L, err, "requestId");
+    set_retry_after(L, err, hidx); /* a 429 with an HTML body still says when to come back */
     lua_remove(L, -2);
 }
 

@@ -19,6 +19,7 @@ typedef struct {
 typedef struct {
     long timeout, connect_timeout;
     size_t max_body;
+    const char *ca_file, *ca_path; /* valid during the call only (strings of the limits table) */
 } sc_limits;
 
 /* One transfer: an easy handle and everything it writes into. */
@@ -28,10 +29,15 @@ typedef struct {
     char *url;                  /* the URL last set: an unchanged URL is not parsed again */
     sc_buf body, head;
     sc_limits limits;
+    char *ca[2];                /* the caFile and caPath set (copies), NULL: libcurl's defaults */
+    char *default_ca[2];        /* libcurl's defaults, to go back to */
     int overflow;
     int index;                  /* many: the request this transfer carries */
     int added;                  /* many: currently added to the multi handle */
     int plain_get;              /* the method last set was a GET without a body */
+    int command;                /* not GET or HEAD: never sent twice behind the caller's back */
+    const char *send;           /* the body being sent (a Lua string kept alive by the caller) */
+    size_t send_len, send_pos;
     char errbuf[CURL_ERROR_SIZE];
 } sc_transfer;
 
@@ -75,6 +81,20 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return buf_append(&t->body, p, bytes) ? bytes : 0;
 }
 
+/* The body goes out through a read callback, not CURLOPT_POSTFIELDS: libcurl can
+ * then not rewind it, so a request whose reused connection died is never sent again
+ * silently (libcurl fails with CURLE_SEND_FAIL_REWIND instead). */
+static size_t on_read(char *p, size_t size, size_t n, void *ud)
+{
+    sc_transfer *t = ud;
+    size_t room = size * n, left = t->send_len - t->send_pos;
+    if (left < room)
+        room = left;
+    memcpy(p, t->send + t->send_pos, room);
+    t->send_pos += room;
+    return room;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     sc_transfer *t = ud;
@@ -98,6 +118,11 @@ static void transfer_release(sc_transfer *t)
     t->headers = NULL;
     free(t->url);
     t->url = NULL;
+    free(t->ca[0]);
+    free(t->ca[1]);
+    free(t->default_ca[0]);
+    free(t->default_ca[1]);
+    t->ca[0] = t->ca[1] = t->default_ca[0] = t->default_ca[1] = NULL;
     free(t->body.data);
     free(t->head.data);
     memset(&t->body, 0, sizeof t->body);
@@ -137,10 +162,19 @@ static int transfer_init(sc_transfer *t, CURLSH *share)
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (void *)t);
     if (share)
         curl_easy_setopt(t->easy, CURLOPT_SHARE, share);
+    {
+        char *file = NULL, *path = NULL;
+        curl_easy_getinfo(t->easy, CURLINFO_CAINFO, &file);
+        curl_easy_getinfo(t->easy, CURLINFO_CAPATH, &path);
+        t->default_ca[0] = file ? strdup(file) : NULL;
+        t->default_ca[1] = path ? strdup(path) : NULL;
+    }
     if (!proxy_in_environment()) {
         /* libcurl would look the proxy variables up again on every request */
         curl_easy_setopt(t->easy, CURLOPT_PROXY, "");
@@ -190,6 +224,11 @@ static sc_limits read_limits(lua_State *L, int idx, sc_limits base)
     int i;
     if (!lua_istable(L, idx))
         return base;
+    lua_getfield(L, idx, "caFile");
+    base.ca_file = lua_tostring(L, -1); /* the table keeps it alive */
+    lua_getfield(L, idx, "caPath");
+    base.ca_path = lua_tostring(L, -1);
+    lua_pop(L, 2);
     for (i = 0; i < 3; i++) {
         lua_Number n;
         lua_getfield(L, idx, keys[i]);
@@ -225,7 +264,7 @@ static const sc_class session_class = {
  * defaults (from the Lua configuration) for requests that pass no limits. */
 static int session_new(lua_State *L)
 {
-    static const sc_limits none = {0, 0, 0};
+    static const sc_limits none = {0, 0, 0, NULL, NULL};
     sc_session *s;
     sc_limits defaults = read_limits(L, 1, none);
     if (defaults.timeout == 0 || defaults.connect_timeout == 0 || defaults.max_body == 0)
@@ -332,23 +371,31 @@ static void set_url(lua_State *L, sc_transfer *t, const char *url, size_t len)
 
 /* The method sent is exactly `method`: libcurl's own choice (POST with a body,
  * GET without) is overridden whenever it differs. An empty POST still sends
- * Content-Length: 0. A body-less GET after another changes nothing. */
+ * Content-Length: 0. A body-less GET after another changes nothing. A command
+ * (not GET or HEAD) without a body, which libcurl would resend on a fresh
+ * connection if a reused one died, gets a fresh connection to begin with. */
 static void set_method(sc_transfer *t, const char *method, const char *body, size_t len)
 {
     CURL *e = t->easy;
-    int get = strcmp(method, "GET") == 0;
+    int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
+    t->send = body;
+    t->send_len = body != NULL ? len : 0;
+    t->send_pos = 0;
     if (get && body == NULL && t->plain_get)
         return;
     t->plain_get = get && body == NULL;
+    t->command = !get && !head;
     curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
-    if (strcmp(method, "HEAD") == 0) {
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)(t->command && (body == NULL || len == 0)));
+    if (head) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
         return;
     }
     if (body != NULL || strcmp(method, "POST") == 0) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->send_len);
         if (strcmp(method, "POST") != 0)
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     } else {
@@ -356,6 +403,17 @@ static void set_method(sc_transfer *t, const char *method, const char *body, siz
         if (!get)
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     }
+}
+
+/* Trust the CA bundle (which = 0) or directory (1) given, or libcurl's default again. */
+static void set_ca(lua_State *L, sc_transfer *t, int which, const char *value)
+{
+    static const CURLoption options[] = {CURLOPT_CAINFO, CURLOPT_CAPATH};
+    if (value == NULL ? t->ca[which] == NULL : t->ca[which] != NULL && strcmp(t->ca[which], value) == 0)
+        return;
+    free(t->ca[which]);
+    t->ca[which] = value ? sc_strdup(L, value, strlen(value)) : NULL;
+    curl_easy_setopt(t->easy, options[which], value ? value : t->default_ca[which]);
 }
 
 /* Set a transfer up for request {method, url, headers, body} at stack indices
@@ -373,10 +431,28 @@ static void prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits)
         curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, limits.timeout);
     if (t->limits.connect_timeout != limits.connect_timeout)
         curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, limits.connect_timeout);
+    set_ca(L, t, 0, limits.ca_file);
+    set_ca(L, t, 1, limits.ca_path);
     t->limits = limits;
+    t->limits.ca_file = t->limits.ca_path = NULL; /* only valid during the call */
     t->body.len = t->head.len = 0;
     t->overflow = 0;
     t->errbuf[0] = '\0';
+}
+
+#define SC_KEEP_BUFFER (64u * 1024u) /* larger response buffers go back to the allocator */
+
+/* After a response reached Lua: nothing of it stays in the transport (token
+ * responses included), and a large buffer is returned. */
+static void forget(sc_buf *b)
+{
+    if (b->cap > SC_KEEP_BUFFER) {
+        free(b->data);
+        memset(b, 0, sizeof *b);
+    } else if (b->len > 0) {
+        memset(b->data, 0, b->len);
+        b->len = 0;
+    }
 }
 
 /* Push status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message */
@@ -384,6 +460,8 @@ static void push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
 {
     long status = 0;
     if (rc != CURLE_OK) {
+        forget(&t->head);
+        forget(&t->body);
         lua_pushnil(L);
         if (rc == CURLE_OPERATION_TIMEDOUT) {
             lua_pushliteral(L, "TIMEOUT");
@@ -392,8 +470,15 @@ static void push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
             lua_pushliteral(L, "INVALID_RESPONSE");
             lua_pushfstring(L, "Response exceeds the limit of %d bytes", (int)t->limits.max_body);
         } else {
+            long sent = 0;
+            curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &sent);
             lua_pushliteral(L, "NETWORK");
-            lua_pushfstring(L, "%s%s%s", curl_easy_strerror(rc), t->errbuf[0] ? ": " : "", t->errbuf);
+            if (rc == CURLE_SEND_FAIL_REWIND)
+                lua_pushliteral(L, "The connection closed before any answer: the request may have reached the "
+                                   "server and was not sent again");
+            else
+                lua_pushfstring(L, "%s%s%s%s", curl_easy_strerror(rc), t->errbuf[0] ? ": " : "", t->errbuf,
+                                t->command && sent > 0 ? " (the request may have reached the server)" : "");
         }
         return;
     }
@@ -401,6 +486,8 @@ static void push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
     sc_pushint(L, status);
     lua_pushlstring(L, t->head.data ? t->head.data : "", t->head.len); /* parsed by core.parse */
     lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
+    forget(&t->head);
+    forget(&t->body);
 }
 
 /* session:request(method, url, headers, body[, limits])

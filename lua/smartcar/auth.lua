@@ -41,8 +41,8 @@ return function(smartcar, client)
   local function exchange(self, value, options, grant)
     local method, url, headers, body = token_request(self, value, options, grant, cfg.authOrigin)
     local now = os_time()
-    local res, err = client:send(JSON, method, url, headers, body, value)
-    if not res then return nil, err end
+    local res, err = client:send(JSON, method, url, headers, body)
+    if err then return nil, err end
     if type(res) ~= "table" or type(res.access_token) ~= "string" or type(res.expires_in) ~= "number"
       or res.expires_in ~= res.expires_in then
       return nil, core.sdkError("INVALID_RESPONSE", "The token response has no access_token or expires_in", 200)

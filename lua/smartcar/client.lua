@@ -9,9 +9,10 @@
 local core = require "smartcar.core"
 local config = require "smartcar.config"
 local libcurl = require "smartcar.transport.libcurl"
+local redact = require "smartcar.redact"
 core.own()
 
-local parse, type, ipairs, setmetatable = core.parse, type, ipairs, setmetatable
+local parse, ipairs, setmetatable = core.parse, ipairs, setmetatable
 
 local Client = {}
 Client.__index = Client
@@ -33,33 +34,14 @@ function Client.bind(sdk, client)
   clients[sdk] = client
 end
 
-local REDACTED = "[REDACTED]"
-local SCRUBBED = { "description", "message" }
-
--- Remove a secret the server echoed back (e.g. "Invalid refresh_token: <token>.").
-local function scrub(err, secret)
-  for _, field in ipairs(SCRUBBED) do
-    local s = err[field]
-    if type(s) == "string" then
-      local i, j = s:find(secret, 1, true)
-      while i do
-        s = s:sub(1, i - 1) .. REDACTED .. s:sub(j + 1)
-        i, j = s:find(secret, i + #REDACTED, true)
-      end
-      err[field] = s
-    end
-  end
-  return err
-end
-
---- Send one built request and parse the answer into `shape` (core.DATA, ...).
--- `secret` (optional) is removed from any error text.
+--- Send one built request and parse the answer into `shape` (core.DATA, ...). The
+-- secrets of the request never come back in an error, whatever the server echoed.
 -- @return result | nil, SmartcarError
-function Client:send(shape, method, url, headers, body, secret)
+function Client:send(shape, method, url, headers, body)
   local cfg = self.config
   local transport = cfg.transport or default_transport
   local res, err = parse(shape, transport:request(method, url, headers, body, cfg))
-  if err and secret then scrub(err, secret) end
+  if err then redact(err, headers, body) end
   return res, err
 end
 
@@ -80,8 +62,9 @@ function Client:sendMany(shape, requests, concurrency)
   end
   local results, errors = {}, {}
   for i = 1, #requests do
-    local a = answers[i] or {}
+    local a, r = answers[i] or {}, requests[i]
     results[i], errors[i] = parse(shape, a[1], a[2], a[3])
+    if errors[i] then redact(errors[i], r[3], r[4]) end
   end
   return results, errors
 end

@@ -35,10 +35,16 @@ M.ORIGINS = ORIGINS
 
 local MAX_MS = 2147483647
 
+-- scheme://host[:port][/path]: no userinfo, query, fragment, space or control character
+local function valid_origin(value)
+  local host, path = value:match("^https?://([%w%.%-%[%]:]+)(.*)$")
+  return host ~= nil and host:sub(1, 1) ~= ":" and (path == "" or path:match("^/[%w%-%._~/%%]*$") ~= nil)
+end
+
 local function check_origin(name, value, fname)
-  if type(value) ~= "string" or not value:match("^https?://[^/?#%s%z]+[^?#%s%z]*$") then
+  if type(value) ~= "string" or not valid_origin(value) then
     option_error(name, fname, ("an http(s) origin expected, got %s"):format(
-      type(value) == "string" and ("'" .. value .. "'") or type(value)))
+      type(value) == "string" and ("'" .. value:gsub("%c", "?") .. "'") or type(value)))
   end
   return (value:gsub("/+$", ""))
 end
@@ -72,6 +78,14 @@ local function check_transport(name, value, fname)
   return value
 end
 
+local function check_path(name, value, fname)
+  if type(value) ~= "string" or value == "" or value:find("[%z\r\n]") then
+    option_error(name, fname, "a file or directory path expected, got " ..
+      (type(value) == "string" and "'" .. value:gsub("[%z\r\n]", "?") .. "'" or type(value)))
+  end
+  return value
+end
+
 -- How each key is checked (and normalised).
 local KEYS = {
   timeout = check_ms, connectTimeout = check_ms,
@@ -83,6 +97,7 @@ local KEYS = {
   end,
   apiVersion = check_version,
   transport = check_transport,
+  caFile = check_path, caPath = check_path,
   origin = check_origin,
 }
 for name in pairs(ORIGINS) do KEYS[name] = check_origin end

@@ -1,0 +1,91 @@
+--- Secrets never leave in an error: whatever a server echoes back (the bearer token,
+-- the Basic credential and the client secret in it, an authorization code or refresh
+-- token from a form body), raw, percent-encoded or base64, is replaced in every string
+-- of the error. The one place for it: `Client:send` calls it on every failure.
+-- @module smartcar.redact
+
+local core = require "smartcar.core"
+core.own()
+
+local type, pairs, find, sub = type, pairs, string.find, string.sub
+local escape, base64, unbase64 = core.escape, core.base64, core.unbase64
+
+local REDACTED = "[REDACTED]"
+local MIN = 4 -- shorter values would redact ordinary words
+local FORM_SECRETS = { code = true, refresh_token = true, client_secret = true, client_assertion = true }
+
+local function add(list, s)
+  if type(s) == "string" and #s >= MIN then
+    list[#list + 1] = s
+    local e = escape(s)
+    if e ~= s then list[#list + 1] = e end
+  end
+end
+
+local function unescape(s)
+  return (s:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- The secrets carried by a request: its Authorization value and what it holds, and
+-- the secret fields of a form body.
+local function secrets_of(headers, body)
+  local list = {}
+  local auth = type(headers) == "table" and (headers.authorization or headers.Authorization)
+  if type(auth) == "string" then
+    add(list, auth)
+    local scheme, value = auth:match("^(%a+)%s+(.+)$")
+    if scheme then
+      add(list, value)
+      if scheme:lower() == "basic" then
+        local pair = unbase64(value)
+        if pair then
+          add(list, pair)
+          add(list, pair:match("^[^:]*:(.*)$"))
+          add(list, base64(pair))
+        end
+      end
+    end
+  end
+  if type(body) == "string" and not body:find("^%s*[%[{]") then
+    for k, v in body:gmatch("([^&=]+)=([^&]*)") do
+      if FORM_SECRETS[unescape(k)] then
+        add(list, v)
+        add(list, unescape(v))
+      end
+    end
+  end
+  table.sort(list, function(a, b) return #a > #b end) -- the longest first: "Bearer x" before x
+  return list
+end
+
+local function scrub(s, secrets)
+  for i = 1, #secrets do
+    local secret = secrets[i]
+    local a, b = find(s, secret, 1, true)
+    while a do
+      s = sub(s, 1, a - 1) .. REDACTED .. sub(s, b + 1)
+      a, b = find(s, secret, a + #REDACTED, true)
+    end
+  end
+  return s
+end
+
+local function walk(t, secrets, seen)
+  if seen[t] then return end
+  seen[t] = true
+  for k, v in pairs(t) do
+    if type(v) == "string" then
+      t[k] = scrub(v, secrets)
+    elseif type(v) == "table" then
+      walk(v, secrets, seen)
+    end
+  end
+end
+
+--- Remove from every string of `err` (nested tables included) the secrets of the request
+-- `headers`, `body`. Returns `err`.
+return function(err, headers, body)
+  local secrets = secrets_of(headers, body)
+  if #secrets > 0 then walk(err, secrets, {}) end
+  return err
+end
