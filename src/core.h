@@ -140,6 +140,8 @@ void sc_vehicle_open(lua_State *L);
 void sc_auth_open(lua_State *L);
 
 /* request.c: every request's method, url, headers, body. */
+/* Whether the table at idx is one of the SDK's headers tables that never change. */
+int sc_is_frozen(lua_State *L, int idx);
 extern const luaL_Reg sc_request_functions[];
 
 /* http.c: the libcurl engine (Session). */

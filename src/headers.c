@@ -46,19 +46,23 @@ static int next_match(const char **p, const char *end, const char *const names[]
 {
     while (*p < end) {
         const char *line = *p, *eol = memchr(line, '\n', (size_t)(end - line)), *colon, *v, *ve;
-        char lower[32];
         size_t nlen, k;
         int i;
         if (eol == NULL)
             eol = end;
         *p = eol + 1;
-        if (!(first & (1UL << (*line & 31))) || (colon = memchr(line, ':', (size_t)(eol - line))) == NULL ||
-            (nlen = (size_t)(colon - line)) >= sizeof lower)
+        if (!(first & (1UL << (*line & 31))) || (colon = memchr(line, ':', (size_t)(eol - line))) == NULL)
             continue;
-        for (k = 0; k < nlen; k++)
-            lower[k] = (char)(line[k] >= 'A' && line[k] <= 'Z' ? line[k] + 32 : line[k]);
+        nlen = (size_t)(colon - line);
         for (i = 0; i < n; i++) {
-            if (lens[i] != nlen || memcmp(lower, names[i], nlen) != 0)
+            if (lens[i] != nlen)
+                continue;
+            for (k = 0; k < nlen; k++) { /* names[i] is lower case; the line's name any case */
+                char c = line[k];
+                if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != names[i][k])
+                    break;
+            }
+            if (k < nlen)
                 continue;
             v = colon + 1;
             ve = eol;

@@ -25,7 +25,8 @@ typedef struct {
 /* One transfer: an easy handle and everything it writes into. */
 typedef struct {
     CURL *easy;
-    struct curl_slist *headers; /* owned here so a Lua error while building it cannot leak it */
+    struct curl_slist *headers; /* the list libcurl holds */
+    struct curl_slist *pending; /* a list being built: owned here so a raise cannot leak it */
     char *url;                  /* the URL last set: an unchanged URL is not parsed again */
     sc_buf body, head;
     sc_limits limits;
@@ -36,6 +37,7 @@ typedef struct {
     int added;                  /* many: currently added to the multi handle */
     int plain_get;              /* the method last set was a GET without a body */
     int command;                /* not GET or HEAD: never sent twice behind the caller's back */
+    int last_headers;           /* registry ref of the frozen headers table the list was made from */
     const char *send;           /* the body being sent (a Lua string kept alive by the caller) */
     size_t send_len, send_pos;
     char errbuf[CURL_ERROR_SIZE];
@@ -108,14 +110,18 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return buf_append(&t->head, p, bytes) ? bytes : 0;
 }
 
-static void transfer_release(sc_transfer *t)
+static void transfer_release(lua_State *L, sc_transfer *t)
 {
+    if (t->last_headers > 0)
+        luaL_unref(L, LUA_REGISTRYINDEX, t->last_headers);
+    t->last_headers = 0;
     if (t->easy) {
         curl_easy_cleanup(t->easy);
         t->easy = NULL;
     }
     curl_slist_free_all(t->headers);
-    t->headers = NULL;
+    curl_slist_free_all(t->pending);
+    t->headers = t->pending = NULL;
     free(t->url);
     t->url = NULL;
     free(t->ca[0]);
@@ -185,13 +191,13 @@ static int transfer_init(sc_transfer *t, CURLSH *share)
 
 /* Idempotent: __gc, __close and close() all end here. Easy handles go before
  * the share handle they use. */
-static void session_release(sc_session *s)
+static void session_release(lua_State *L, sc_session *s)
 {
     int i;
     for (i = 0; i < s->npool; i++) {
         if (s->pool[i]->added)
             curl_multi_remove_handle(s->multi, s->pool[i]->easy);
-        transfer_release(s->pool[i]);
+        transfer_release(L, s->pool[i]);
         free(s->pool[i]);
     }
     free(s->pool);
@@ -201,29 +207,48 @@ static void session_release(sc_session *s)
         curl_multi_cleanup(s->multi);
         s->multi = NULL;
     }
-    transfer_release(&s->main);
+    transfer_release(L, &s->main);
     if (s->share) {
         curl_share_cleanup(s->share);
         s->share = NULL;
     }
 }
 
+static const sc_class session_class;
+
 static sc_session *check_session(lua_State *L)
 {
-    sc_session *s = luaL_checkudata(L, 1, SC_SESSION_MT);
+    sc_session *s = sc_check_object(L, 1, &session_class);
     if (s->main.easy == NULL)
-        luaL_error(L, "attempt to use a closed Session");
+        sc_raise(L, "attempt to use a closed Session");
     return s;
+}
+
+/* A bad request handed to the transport: request's argument `arg`, or many's request `index`. */
+static void bad_request(lua_State *L, int index, int arg, const char *what)
+{
+    if (index == 0)
+        sc_arg_error(L, arg, "request", "%s", what);
+    else
+        sc_arg_error(L, 1, "many", "request %d: %s", index, what);
 }
 
 /* Read the limits table at idx over `base`: timeout, connectTimeout (ms) and
  * maxResponseSize (bytes). Out-of-range values are clamped, never cast blindly. */
-static sc_limits read_limits(lua_State *L, int idx, sc_limits base)
+/* A configuration's limits, compiled once (core.compileLimits): the libcurl
+ * transport finds them under the key core.LIMITS of the limits table it is given
+ * instead of reading five fields on every request. */
+typedef struct {
+    sc_limits limits;
+    char *ca_file, *ca_path;
+} sc_compiled;
+
+static const char sc_key_compiled = 0; /* registry: the metatable of compiled limits; also the key */
+
+static sc_limits read_fields(lua_State *L, int idx, sc_limits base)
 {
     static const char *const keys[] = {"timeout", "connectTimeout", "maxResponseSize"};
     int i;
-    if (!lua_istable(L, idx))
-        return base;
     lua_getfield(L, idx, "caFile");
     base.ca_file = lua_tostring(L, -1); /* the table keeps it alive */
     lua_getfield(L, idx, "caPath");
@@ -249,6 +274,60 @@ static sc_limits read_limits(lua_State *L, int idx, sc_limits base)
     return base;
 }
 
+static sc_limits read_limits(lua_State *L, int idx, sc_limits base)
+{
+    sc_compiled *c;
+    if (!lua_istable(L, idx))
+        return base;
+    sc_rawgetp(L, idx, &sc_key_compiled);
+    c = lua_touserdata(L, -1);
+    if (c != NULL && lua_getmetatable(L, -1)) {
+        sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_compiled);
+        if (!lua_rawequal(L, -1, -2))
+            c = NULL;
+        lua_pop(L, 2);
+    } else {
+        c = NULL;
+    }
+    lua_pop(L, 1);
+    if (c != NULL) {
+        base = c->limits;
+        base.ca_file = c->ca_file;
+        base.ca_path = c->ca_path;
+        return base;
+    }
+    return read_fields(L, idx, base);
+}
+
+static int compiled_gc(lua_State *L)
+{
+    sc_compiled *c = lua_touserdata(L, 1);
+    free(c->ca_file);
+    free(c->ca_path);
+    c->ca_file = c->ca_path = NULL;
+    return 0;
+}
+
+/* core.compileLimits(config) --> an opaque value to store at config[core.LIMITS];
+ * the config must not change afterwards without compiling again. */
+static int l_compile_limits(lua_State *L)
+{
+    static const sc_limits none = {0, 0, 0, NULL, NULL};
+    sc_limits l;
+    sc_compiled *c;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    l = read_fields(L, 1, none);
+    c = sc_newuserdata(L, sizeof *c);
+    memset(c, 0, sizeof *c);
+    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_compiled);
+    lua_setmetatable(L, -2);
+    c->limits = l;
+    c->limits.ca_file = c->limits.ca_path = NULL;
+    c->ca_file = l.ca_file ? sc_strdup(L, l.ca_file, strlen(l.ca_file)) : NULL;
+    c->ca_path = l.ca_path ? sc_strdup(L, l.ca_path, strlen(l.ca_path)) : NULL;
+    return 1;
+}
+
 static int session_close(lua_State *L);
 static int session_tostring(lua_State *L);
 static int session_request(lua_State *L);
@@ -268,7 +347,7 @@ static int session_new(lua_State *L)
     sc_session *s;
     sc_limits defaults = read_limits(L, 1, none);
     if (defaults.timeout == 0 || defaults.connect_timeout == 0 || defaults.max_body == 0)
-        return luaL_argerror(L, 1, "{timeout=, connectTimeout=, maxResponseSize=} expected");
+        return sc_arg_error(L, 1, "newSession", "{timeout=, connectTimeout=, maxResponseSize=} expected");
     s = sc_new_object(L, &session_class, sizeof *s, lua_upvalueindex(1));
     s->defaults = defaults;
     s->share = curl_share_init();
@@ -283,7 +362,7 @@ static int session_new(lua_State *L)
 
 static int session_close(lua_State *L)
 {
-    session_release(luaL_checkudata(L, 1, SC_SESSION_MT));
+    session_release(L, luaL_checkudata(L, 1, SC_SESSION_MT));
     return 0;
 }
 
@@ -320,51 +399,89 @@ static int same_headers(lua_State *L, const struct curl_slist *n, int idx, int h
 
 static void append_header(lua_State *L, sc_transfer *t, const char *line)
 {
-    struct curl_slist *next = curl_slist_append(t->headers, line);
+    struct curl_slist *next = curl_slist_append(t->pending, line);
     if (next == NULL)
         luaL_error(L, "not enough memory");
-    t->headers = next;
+    t->pending = next;
 }
 
 /* Build the slist from a {name = value} table (nil: no headers), unless the one
  * already set says the same. */
-static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body)
+/* Raise unless the table at idx maps header names to values that can go on the wire. */
+static void check_headers(lua_State *L, int idx, int index)
 {
-    if (!lua_isnil(L, idx))
-        luaL_checktype(L, idx, LUA_TTABLE);
-    if (same_headers(L, t->headers, idx, has_body))
-        return;
-    curl_slist_free_all(t->headers);
-    t->headers = NULL;
-    if (!lua_isnil(L, idx)) {
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            size_t kl, vl;
-            const char *k, *v;
-            if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-                luaL_error(L, "headers must map names to strings");
-            k = lua_tolstring(L, -2, &kl);
-            v = lua_tolstring(L, -1, &vl);
-            if (kl == 0 || strpbrk(k, "\r\n: ") || strlen(k) != kl || strpbrk(v, "\r\n") || strlen(v) != vl)
-                luaL_error(L, "header names and values must not contain line breaks or NUL bytes");
-            lua_pushfstring(L, "%s: %s", k, v);
-            append_header(L, t, lua_tostring(L, -1));
-            lua_pop(L, 2);
-        }
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t kl, vl;
+        const char *k, *v;
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+            bad_request(L, index, 3, "headers must map names to strings");
+        k = lua_tolstring(L, -2, &kl);
+        v = lua_tolstring(L, -1, &vl);
+        if (kl == 0 || strpbrk(k, "\r\n: ") || strlen(k) != kl || strpbrk(v, "\r\n") || strlen(v) != vl)
+            bad_request(L, index, 3, "header names and values must not contain line breaks or NUL bytes");
+        lua_pop(L, 1);
     }
-    if (has_body)
-        append_header(L, t, SC_NO_EXPECT);
-    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 }
 
-static void set_url(lua_State *L, sc_transfer *t, const char *url, size_t len)
+/* Set the header list from a {name = value} table (nil: no headers), unless the
+ * one set says the same. The list libcurl holds and t->headers are always the
+ * same list: a new one is built apart (t->pending, owned in case of a raise) and
+ * swapped in once complete. */
+static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, int index)
 {
-    if (t->url != NULL && strcmp(t->url, url) == 0)
+    int same, frozen;
+    if (!lua_isnil(L, idx) && !lua_istable(L, idx))
+        bad_request(L, index, 3, "headers must be a table or nil");
+    if (t->last_headers > 0 && !has_body && !lua_isnil(L, idx)) {
+        /* a frozen table cannot change: the list made from it still holds */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->last_headers);
+        same = lua_rawequal(L, -1, idx);
+        lua_pop(L, 1);
+        if (same)
+            return;
+    }
+    if (t->last_headers > 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, t->last_headers);
+        t->last_headers = 0;
+    }
+    frozen = !lua_isnil(L, idx) && !has_body && sc_is_frozen(L, idx);
+    if (!same_headers(L, t->headers, idx, has_body)) {
+        if (!lua_isnil(L, idx))
+            check_headers(L, idx, index);
+        curl_slist_free_all(t->pending);
+        t->pending = NULL;
+        if (!lua_isnil(L, idx)) {
+            lua_pushnil(L);
+            while (lua_next(L, idx)) {
+                lua_pushfstring(L, "%s: %s", lua_tostring(L, -2), lua_tostring(L, -1));
+                append_header(L, t, lua_tostring(L, -1));
+                lua_pop(L, 2);
+            }
+        }
+        if (has_body)
+            append_header(L, t, SC_NO_EXPECT);
+        curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->pending);
+        curl_slist_free_all(t->headers);
+        t->headers = t->pending;
+        t->pending = NULL;
+    }
+    if (frozen) {
+        lua_pushvalue(L, idx);
+        t->last_headers = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+}
+
+static void set_url(lua_State *L, sc_transfer *t, const char *url, size_t len, int index)
+{
+    size_t i;
+    if (t->url != NULL && strcmp(t->url, url) == 0 && strlen(url) == len)
         return;
+    for (i = 0; i < len; i++)
+        if ((unsigned char)url[i] <= ' ')
+            bad_request(L, index, 2, "the URL must not contain a space, NUL, CR or LF");
     free(t->url);
     t->url = NULL;
-    if (strlen(url) != len)
-        luaL_error(L, "the URL must not contain a NUL byte");
     t->url = sc_strdup(L, url, len);
     curl_easy_setopt(t->easy, CURLOPT_URL, url);
 }
@@ -418,14 +535,28 @@ static void set_ca(lua_State *L, sc_transfer *t, int which, const char *value)
 
 /* Set a transfer up for request {method, url, headers, body} at stack indices
  * m, m+1, m+2, m+3; the body string must stay alive until the transfer ends. */
-static void prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits)
+static void prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits, int index)
 {
-    size_t ulen, blen = 0;
-    const char *method = luaL_checkstring(L, m);
-    const char *url = luaL_checklstring(L, m + 1, &ulen);
-    const char *body = lua_isnil(L, m + 3) ? NULL : luaL_checklstring(L, m + 3, &blen);
-    set_headers(L, t, m + 2, body != NULL);
-    set_url(L, t, url, ulen);
+    size_t ulen, mlen, blen = 0, i;
+    const char *method, *url, *body = NULL;
+    if (lua_type(L, m) != LUA_TSTRING)
+        bad_request(L, index, 1, "the method must be a string");
+    method = lua_tolstring(L, m, &mlen);
+    for (i = 0; i < mlen; i++)
+        if (method[i] < 'A' || method[i] > 'Z')
+            bad_request(L, index, 1, "the method must be upper-case letters");
+    if (mlen == 0)
+        bad_request(L, index, 1, "the method must not be empty");
+    if (lua_type(L, m + 1) != LUA_TSTRING)
+        bad_request(L, index, 2, "the URL must be a string");
+    url = lua_tolstring(L, m + 1, &ulen);
+    if (!lua_isnil(L, m + 3)) {
+        if (lua_type(L, m + 3) != LUA_TSTRING)
+            bad_request(L, index, 4, "the body must be a string or nil");
+        body = lua_tolstring(L, m + 3, &blen);
+    }
+    set_headers(L, t, m + 2, body != NULL, index);
+    set_url(L, t, url, ulen, index);
     set_method(t, method, body, blen);
     if (t->limits.timeout != limits.timeout)
         curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, limits.timeout);
@@ -498,7 +629,7 @@ static int session_request(lua_State *L)
     sc_session *s = check_session(L);
     sc_limits limits = read_limits(L, 6, s->defaults);
     lua_settop(L, 5);
-    prepare(L, &s->main, 2, limits);
+    prepare(L, &s->main, 2, limits, 0);
     push_outcome(L, &s->main, curl_easy_perform(s->main.easy));
     return 3;
 }
@@ -509,10 +640,10 @@ static void start_request(lua_State *L, sc_session *s, sc_transfer *t, int i, sc
     int top = lua_gettop(L), j;
     lua_rawgeti(L, 2, i);
     if (!lua_istable(L, -1))
-        luaL_error(L, "request %d must be a table {method, url, headers, body}", i);
+        bad_request(L, i, 1, "a table {method, url, headers, body} expected");
     for (j = 1; j <= 4; j++)
         lua_rawgeti(L, top + 1, j);
-    prepare(L, t, top + 2, limits);
+    prepare(L, t, top + 2, limits, i);
     lua_settop(L, top); /* the body stays alive in the request table */
     t->index = i;
     if (curl_multi_add_handle(s->multi, t->easy) != CURLM_OK)
@@ -531,10 +662,16 @@ static int session_many(lua_State *L)
     sc_limits limits;
     int n, conc, i, next = 1, running = 0, done = 0;
 
-    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_istable(L, 2))
+        sc_arg_error(L, 1, "many", "a list of requests expected, got %s", luaL_typename(L, 2));
     limits = read_limits(L, 3, s->defaults);
     n = (int)sc_rawlen(L, 2);
-    conc = lua_isnoneornil(L, 4) ? n : (int)luaL_checknumber(L, 4);
+    if (!lua_isnoneornil(L, 4) && lua_type(L, 4) != LUA_TNUMBER)
+        sc_arg_error(L, 3, "many", "a number of requests in flight expected, got %s", luaL_typename(L, 4));
+    {
+        lua_Number c = lua_isnoneornil(L, 4) ? n : lua_tonumber(L, 4);
+        conc = c >= n ? n : c >= 1 ? (int)c : 1;
+    }
     if (conc > n)
         conc = n;
     if (conc < 1)
@@ -606,6 +743,16 @@ static int session_tostring(lua_State *L)
 
 void sc_http_open(lua_State *L)
 {
+    lua_newtable(L); /* the metatable of compiled limits */
+    lua_pushcfunction(L, compiled_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushliteral(L, "it is not for you");
+    lua_setfield(L, -2, "__metatable");
+    sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_compiled);
+    lua_pushlightuserdata(L, (void *)&sc_key_compiled);
+    lua_setfield(L, -2, "LIMITS");
+    lua_pushcfunction(L, l_compile_limits);
+    lua_setfield(L, -2, "compileLimits");
     sc_new_class(L, &session_class);
     lua_pushcclosure(L, session_new, 1);
     lua_setfield(L, -2, "newSession");

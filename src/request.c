@@ -7,7 +7,44 @@
 #include <string.h>
 #include "core.h"
 
-static const char sc_key_names = 0; /* registry: interned header names, see header_names */
+static const char sc_key_names = 0;  /* registry: interned header names, see header_names */
+static const char sc_key_frozen = 0; /* registry: the set of headers tables that never change */
+
+int sc_is_frozen(lua_State *L, int idx)
+{
+    int frozen;
+    idx = sc_absindex(L, idx);
+    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_frozen);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    frozen = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    return frozen;
+}
+
+/* Mark the table on top as never changing (a weak set: it goes when it is garbage). */
+static void freeze(lua_State *L)
+{
+    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_frozen);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_frozen);
+    }
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
 
 enum { H_AUTHORIZATION = 1, H_UNIT, H_AGENT, H_CONTENT_TYPE, H_COUNT = H_CONTENT_TYPE };
 
@@ -178,6 +215,7 @@ static int l_vehicle_request(lua_State *L)
         merge_headers(L, 12, 8, 4, "request");
     lua_remove(L, names);
     if (!has_body && lua_isnil(L, 8) && v->headers == 0) {
+        freeze(L); /* transports only read the headers they are given */
         lua_pushvalue(L, -1);
         v->headers = luaL_ref(L, LUA_REGISTRYINDEX);
     }

@@ -119,6 +119,8 @@ function M.apply(config, options, fname)
     checked.origin = nil
   end
   for k, v in pairs(checked) do config[k] = v end
+  -- the limits compiled for the libcurl transport (it reads them instead of five fields a request)
+  config[core.LIMITS] = core.compileLimits(config)
   return config
 end
 
@@ -132,7 +134,7 @@ function M.new(options, fname)
       if env and env ~= "" then config[name] = check_origin(vars[i], env, fname) end
     end
   end
-  if options ~= nil then M.apply(config, options, fname) end
+  M.apply(config, options or {}, fname)
   return config
 end
 

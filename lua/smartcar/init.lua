@@ -23,7 +23,7 @@ local install_webhooks = require "smartcar.webhooks"
 local install_fleet = require "smartcar.fleet"
 core.own()
 
-local pairs = pairs
+local pairs, type = pairs, type
 
 local function new(initial)
   local client = Client.new(config.new(initial, "new"))
@@ -59,7 +59,9 @@ local function new(initial)
   -- @treturn table origins, `timeout`, `connectTimeout`, `maxResponseSize`, `apiVersion`, `transport`
   function smartcar.getConfig()
     local copy = {}
-    for k, v in pairs(cfg) do copy[k] = v end
+    for k, v in pairs(cfg) do
+      if type(k) == "string" then copy[k] = v end
+    end
     copy.transport = cfg.transport or libcurl.default()
     return copy
   end

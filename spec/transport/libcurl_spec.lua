@@ -136,7 +136,7 @@ describe("the transport", function()
   it("refuses header injection", function()
     assert.has_error(function()
       smartcar.transports.libcurl:request("GET", "http://127.0.0.1:1/", { ["x-a"] = "b\r\nx-evil: 1" }, nil, LIMITS)
-    end, "header names and values must not contain line breaks or NUL bytes")
+    end, "bad argument #3 to 'request' (header names and values must not contain line breaks or NUL bytes)")
     assert.has_error(function() smartcar.Vehicle.new("v", "t\r\nx: y") end)
   end)
 
