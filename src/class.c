@@ -36,6 +36,8 @@ void sc_new_class(lua_State *L, const sc_class *c)
     if (c->methods)
         sc_setfuncs(L, c->methods, 0);
     luaL_newmetatable(L, c->mt);
+    lua_pushvalue(L, -1); /* also under the description's address: found without hashing a name */
+    sc_rawsetp(L, LUA_REGISTRYINDEX, c);
     if (c->fields == NULL) {
         lua_pushvalue(L, -2); /* no readable fields, no instances: the methods table itself */
     } else {
@@ -61,7 +63,7 @@ void *sc_check_object(lua_State *L, int idx, const sc_class *c)
 {
     void *p = lua_touserdata(L, idx);
     if (p != NULL && lua_getmetatable(L, idx)) {
-        luaL_getmetatable(L, c->mt);
+        sc_rawgetp(L, LUA_REGISTRYINDEX, c);
         if (!lua_rawequal(L, -1, -2))
             p = NULL;
         lua_pop(L, 2);
@@ -82,7 +84,7 @@ void *sc_new_object(lua_State *L, const sc_class *c, size_t size, int cls)
     cls = sc_absindex(L, cls);
     p = sc_newuserdata(L, size);
     memset(p, 0, size); /* __gc is safe on the zeroed struct */
-    luaL_getmetatable(L, c->mt);
+    sc_rawgetp(L, LUA_REGISTRYINDEX, c);
     lua_setmetatable(L, -2);
     lua_pushvalue(L, cls); /* always set: on 5.1 the default environment is not ours */
     sc_setuservalue(L, -2);
