@@ -39,7 +39,9 @@ static void set_retry_after(lua_State *L, int err, int hidx)
         n = 0;
         while (isdigit((unsigned char)*p) && n <= SC_MAX_RETRY_AFTER)
             n = n * 10 + (*p++ - '0');
-        if (*p != '\0' && !isdigit((unsigned char)*p))
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (*p != '\0' && *p != ',') /* a repeated header was joined: its first value counts */
             n = -1;
     } else if (v != NULL) {
         time_t when = curl_getdate(v, NULL), now = time(NULL);

@@ -591,10 +591,18 @@ static void push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
 {
     long status = 0;
     if (rc != CURLE_OK) {
+        /* the server answered, with something libcurl will not take: a header line beyond
+         * its limit, an HTTP/0.9 reply, a malformed status line or chunk */
+        int answered = t->head.len > 0 || strstr(t->errbuf, "HTTP/0.9") != NULL;
         forget(&t->head);
         forget(&t->body);
         lua_pushnil(L);
-        if (rc == CURLE_OPERATION_TIMEDOUT) {
+        if (answered &&
+            (rc == CURLE_OUT_OF_MEMORY || rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_WEIRD_SERVER_REPLY)) {
+            lua_pushliteral(L, "INVALID_RESPONSE");
+            lua_pushfstring(L, "The server's answer cannot be read: %s%s%s", curl_easy_strerror(rc),
+                            t->errbuf[0] ? ": " : "", t->errbuf);
+        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
             lua_pushliteral(L, "TIMEOUT");
             lua_pushfstring(L, "Request timed out after %d ms", (int)t->limits.timeout);
         } else if (t->overflow) {

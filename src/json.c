@@ -28,6 +28,13 @@ void sc_json_open(lua_State *L)
     } else {
         lua_pop(L, 1);
     }
+    lua_getfield(L, -1, "decode_invalid_numbers"); /* NaN, Infinity, 0x1F are not JSON */
+    if (lua_isfunction(L, -1)) {
+        lua_pushboolean(L, 0);
+        lua_call(L, 1, 0);
+    } else {
+        lua_pop(L, 1);
+    }
     lua_getfield(L, -1, "decode");
     sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_decode);
     lua_getfield(L, -1, "encode");

@@ -7,18 +7,26 @@
 local core = require "smartcar.core"
 core.own()
 
-local type, pairs, find, sub = type, pairs, string.find, string.sub
+local type, pairs, ipairs, find, sub = type, pairs, ipairs, string.find, string.sub
 local escape, base64, unbase64 = core.escape, core.base64, core.unbase64
 
 local REDACTED = "[REDACTED]"
 local MIN = 4 -- shorter values would redact ordinary words
 local FORM_SECRETS = { code = true, refresh_token = true, client_secret = true, client_assertion = true }
 
+-- A secret and the forms a server may echo it in: percent-encoded as the SDK sends it,
+-- percent-encoded in full (RFC 3986), either in upper- or lower-case hex.
 local function add(list, s)
-  if type(s) == "string" and #s >= MIN then
-    list[#list + 1] = s
-    local e = escape(s)
-    if e ~= s then list[#list + 1] = e end
+  if type(s) ~= "string" or #s < MIN then return end
+  local seen = {}
+  local function put(v)
+    if not seen[v] then seen[v] = true; list[#list + 1] = v end
+  end
+  put(s)
+  local strict = s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end)
+  for _, e in ipairs { escape(s), strict } do
+    put(e)
+    put((e:gsub("%%%x%x", string.lower)))
   end
 end
 
@@ -65,6 +73,13 @@ local function scrub(s, secrets)
     while a do
       s = sub(s, 1, a - 1) .. REDACTED .. sub(s, b + 1)
       a, b = find(s, secret, a + #REDACTED, true)
+    end
+    -- a text cut short (a body excerpt) may end in the start of a secret
+    for k = #secret - 1, MIN, -1 do
+      if sub(s, -k) == sub(secret, 1, k) then
+        s = sub(s, 1, #s - k) .. REDACTED
+        break
+      end
     end
   end
   return s
