@@ -38,7 +38,7 @@ build = {
     ["smartcar.core"] = {
       sources = {
         "src/auth_client.c", "src/check.c", "src/class.c", "src/core.c", "src/crypto.c", "src/error.c", "src/headers.c",
-        "src/http.c", "src/json.c", "src/request.c", "src/response.c", "src/url.c", "src/vehicle.c",
+        "src/http.c", "src/json.c", "src/request.c", "src/response.c", "src/transfer.c", "src/url.c", "src/vehicle.c",
       },
       defines = { "_POSIX_C_SOURCE=200809L" },
       libraries = { "curl", "crypto" },

@@ -12,27 +12,32 @@ typedef struct {
     size_t nlen, vlen;
 } sc_line;
 
+/* The value after the colon of a line ending at eol, without surrounding blanks. */
+static const char *trim_value(const char *colon, const char *eol, size_t *len)
+{
+    const char *v = colon + 1, *ve = eol;
+    while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+    while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
+    *len = (size_t)(ve - v);
+    return v;
+}
+
 /* The next "name: value" line of the block [*p, end), trimmed; 0 at the end. */
 static int next_line(const char **p, const char *end, sc_line *h)
 {
     while (*p < end) {
-        const char *s = *p, *eol = memchr(s, '\n', (size_t)(end - s)), *colon, *v, *ve;
+        const char *s = *p, *eol = memchr(s, '\n', (size_t)(end - s)), *colon;
         if (eol == NULL)
             eol = end;
         *p = eol + 1;
         colon = memchr(s, ':', (size_t)(eol - s));
         if (colon == NULL || colon == s)
             continue; /* the status line, the blank line */
-        v = colon + 1;
-        ve = eol;
-        while (v < ve && (*v == ' ' || *v == '\t'))
-            v++;
-        while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
-            ve--;
         h->name = s;
         h->nlen = (size_t)(colon - s);
-        h->value = v;
-        h->vlen = (size_t)(ve - v);
+        h->value = trim_value(colon, eol, &h->vlen);
         return 1;
     }
     return 0;
@@ -45,7 +50,7 @@ static int next_match(const char **p, const char *end, const char *const names[]
                       unsigned long first, const char **value, size_t *vlen)
 {
     while (*p < end) {
-        const char *line = *p, *eol = memchr(line, '\n', (size_t)(end - line)), *colon, *v, *ve;
+        const char *line = *p, *eol = memchr(line, '\n', (size_t)(end - line)), *colon;
         size_t nlen, k;
         int i;
         if (eol == NULL)
@@ -64,14 +69,7 @@ static int next_match(const char **p, const char *end, const char *const names[]
             }
             if (k < nlen)
                 continue;
-            v = colon + 1;
-            ve = eol;
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            *value = v;
-            *vlen = (size_t)(ve - v);
+            *value = trim_value(colon, eol, vlen);
             return i;
         }
     }
