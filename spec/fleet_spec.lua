@@ -39,6 +39,6 @@ describe("smartcar.fanOut", function()
     local _, errors = smartcar.fanOut({ vehicles[1] }, "odometer")
     assert.are.equal("INVALID_RESPONSE", errors[1].code)
     assert.has_error(function() smartcar.fanOut(vehicles, "batch") end,
-      "bad argument #2 to 'fanOut' (not a method without arguments: batch)")
+      "bad argument #2 to 'fanOut' (not a method without arguments: 'batch')")
   end)
 end)

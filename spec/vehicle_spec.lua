@@ -123,9 +123,9 @@ describe("Vehicle methods", function()
     assert.are.equal("/v2.0/vehicles/" .. vehicle.id .. "/navigation/destination", r.path)
     H.clear()
     assert.has_error(function() vehicle:sendDestination(91, 0) end,
-      "bad argument #1 to 'sendDestination' (latitude must be a number between -90 and 90, got 91)")
+      "bad argument #1 to 'sendDestination' (latitude must be between -90 and 90, got 91)")
     assert.has_error(function() vehicle:sendDestination(0, -180.5) end,
-      "bad argument #2 to 'sendDestination' (longitude must be a number between -180 and 180, got -180.5)")
+      "bad argument #2 to 'sendDestination' (longitude must be between -180 and 180, got -180.5)")
     assert.are.equal(0, #H.requests())
   end)
 
@@ -242,7 +242,7 @@ describe("Vehicle methods", function()
     local _, err = vehicle:request("GET", "/odometer", nil, { Authorization = "Bearer nope" })
     assert.are.equal(401, err.statusCode)
     assert.has_error(function() vehicle:request("FETCH", "/x") end,
-      "bad argument #1 to 'request' (unsupported method 'FETCH')")
+      "bad argument #1 to 'request' (GET, POST, PUT, PATCH or DELETE expected, got 'FETCH')")
   end)
 
   it("getSignals() and getSignal() read v3 from the vehicle origin", function()

@@ -76,7 +76,8 @@ static const char *check_mode(lua_State *L, int idx, const char *fname)
             mode = m;
     }
     if (strcmp(mode, "test") != 0 && strcmp(mode, "live") != 0 && strcmp(mode, "simulated") != 0)
-        sc_option_error(L, "mode", fname, "expected 'test', 'live' or 'simulated', got '%s'", mode);
+        sc_option_error(L, "mode", fname, "expected 'test', 'live' or 'simulated', got %s",
+                        sc_shown(L, mode, strlen(mode)));
     return mode;
 }
 

@@ -58,22 +58,58 @@ int sc_raise(lua_State *L, const char *fmt, ...)
     return raise_v(L, "", fmt, ap);
 }
 
+/* The names go in as arguments, never into the format: a '%' in them is just a '%'. */
+static int raise_in(lua_State *L, const char *prefix, const char *fmt, va_list ap)
+{
+    push_where(L);
+    lua_pushstring(L, prefix);
+    lua_pushvfstring(L, fmt, ap);
+    lua_pushliteral(L, ")");
+    lua_concat(L, 4);
+    return lua_error(L);
+}
+
 int sc_arg_error(lua_State *L, int arg, const char *fname, const char *fmt, ...)
 {
     va_list ap;
-    lua_pushfstring(L, "bad argument #%d to '%s' (", arg, fname);
-    lua_pushfstring(L, "%s%s)", lua_tostring(L, -1), fmt);
+    const char *prefix = lua_pushfstring(L, "bad argument #%d to '%s' (", arg, fname);
     va_start(ap, fmt);
-    return raise_v(L, "", lua_tostring(L, -1), ap);
+    return raise_in(L, prefix, fmt, ap);
 }
 
 int sc_option_error(lua_State *L, const char *key, const char *fname, const char *fmt, ...)
 {
     va_list ap;
-    lua_pushfstring(L, "bad option '%s' to '%s' (", key, fname);
-    lua_pushfstring(L, "%s%s)", lua_tostring(L, -1), fmt);
+    const char *prefix = lua_pushfstring(L, "bad option '%s' to '%s' (", key, fname);
     va_start(ap, fmt);
-    return raise_v(L, "", lua_tostring(L, -1), ap);
+    return raise_in(L, prefix, fmt, ap);
+}
+
+#define SC_MAX_STRING 16384 /* longest string argument that goes on the wire */
+#define SC_SHOWN 40 /* bytes of a wrong value that a message repeats */
+
+const char *sc_shown(lua_State *L, const char *s, size_t len)
+{
+    luaL_Buffer b;
+    size_t i, n = len > SC_SHOWN ? SC_SHOWN : len;
+    luaL_buffinit(L, &b);
+    luaL_addchar(&b, '\'');
+    for (i = 0; i < n; i++)
+        luaL_addchar(&b, (unsigned char)s[i] < ' ' || s[i] == 127 ? '?' : s[i]);
+    luaL_addchar(&b, '\'');
+    luaL_pushresult(&b);
+    if (len > n)
+        lua_pushfstring(L, "%s... (%d bytes)", lua_tostring(L, -1), (int)(len > 2147483647u ? 2147483647u : len));
+    return lua_tostring(L, -1);
+}
+
+/* core.shown(s) --> s quoted for a message: at most 40 bytes, control characters as '?' */
+static int l_shown(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    sc_shown(L, s, len);
+    return 1;
 }
 
 static const char *type_of(lua_State *L, int idx)
@@ -94,6 +130,9 @@ const char *sc_check_string(lua_State *L, int idx, int arg, const char *fname, i
         sc_arg_error(L, arg, fname, "string contains a NUL byte");
     if (line && (memchr(s, '\r', n) != NULL || memchr(s, '\n', n) != NULL))
         sc_arg_error(L, arg, fname, "string contains a line break");
+    if (n > SC_MAX_STRING)
+        sc_arg_error(L, arg, fname, "string too long (%d bytes, at most %d)", (int)(n > 2147483647u ? 2147483647u : n),
+                     SC_MAX_STRING);
     if (len)
         *len = n;
     return s;
@@ -260,5 +299,5 @@ static int l_check_options(lua_State *L)
 
 const luaL_Reg sc_check_functions[] = {
     {"own", l_own}, {"raise", l_raise}, {"argError", l_arg_error}, {"optionError", l_option_error},
-    {"checkString", l_check_string}, {"checkOptions", l_check_options}, {NULL, NULL}
+    {"checkString", l_check_string}, {"checkOptions", l_check_options}, {"shown", l_shown}, {NULL, NULL}
 };

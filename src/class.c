@@ -72,8 +72,10 @@ void *sc_check_object(lua_State *L, int idx, const sc_class *c)
     }
     if (p == NULL) {
         lua_Debug ar; /* the SDK method that was called: Lua's own "bad self" wording */
-        const char *method = lua_getstack(L, 1, &ar) && lua_getinfo(L, "n", &ar) && ar.name ? ar.name : "?";
-        sc_raise(L, "calling '%s' on bad self (%s expected, got %s)", method, c->name, luaL_typename(L, idx));
+        if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
+            sc_raise(L, "calling '%s' on bad self (%s expected, got %s)", ar.name, c->name, luaL_typename(L, idx));
+        sc_raise(L, "calling %s %s method on bad self (%s expected, got %s)", strchr("AEIOU", c->name[0]) ? "an" : "a",
+                 c->name, c->name, luaL_typename(L, idx));
     }
     return p;
 }

@@ -49,6 +49,8 @@ int sc_arg_error(lua_State *L, int arg, const char *fname, const char *fmt, ...)
 int sc_option_error(lua_State *L, const char *key, const char *fname, const char *fmt, ...);
 /* A string argument: non-empty, no NUL byte; also no CR/LF when `line` is set. */
 const char *sc_check_string(lua_State *L, int idx, int arg, const char *fname, int line, size_t *len);
+/* Push and return `s` quoted for a message: at most 40 bytes, control characters as '?'. */
+const char *sc_shown(lua_State *L, const char *s, size_t len);
 /* nil or a table, else raise "bad argument #arg". */
 int sc_check_table(lua_State *L, int idx, int arg, const char *fname);
 /* Raise "unknown option 'x' to 'fname'" for keys not in `keys` (NULL-terminated). */
@@ -67,8 +69,8 @@ extern const luaL_Reg sc_check_functions[];
 void sc_add_escaped(luaL_Buffer *b, const char *s, size_t len);
 /* Append "name=value" (value escaped), preceded by '&' unless *first. */
 void sc_add_param(luaL_Buffer *b, int *first, const char *name, const char *value, size_t len);
-/* Append the parameters of the table at params named by the list at order, in that order. */
-void sc_add_params(lua_State *L, luaL_Buffer *b, int *first, int params, int order, const char *fname);
+/* Push the query string of the parameters at params named by the list at order, in that order. */
+void sc_push_query(lua_State *L, int params, int order, const char *fname);
 /* Push the "k:v k:v" string of a flags table (names sorted), or nil when idx is nil. */
 void sc_push_flags(lua_State *L, int idx, const char *fname);
 void sc_push_escaped(lua_State *L, const char *s, size_t len);
@@ -82,8 +84,8 @@ extern const luaL_Reg sc_crypto_functions[];
 void sc_json_open(lua_State *L);
 /* Decode the string at idx: push the value and return 1, or push nothing and return 0. */
 int sc_json_decode(lua_State *L, int idx);
-/* Push the compact JSON encoding of the value at idx. */
-void sc_json_encode(lua_State *L, int idx);
+/* Push the encoding of the value at idx and return 1, or push cjson's message and return 0. */
+int sc_json_try_encode(lua_State *L, int idx);
 extern const luaL_Reg sc_json_functions[];
 
 /* core.c */

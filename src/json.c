@@ -116,7 +116,7 @@ int sc_json_decode(lua_State *L, int idx)
     return 1;
 }
 
-void sc_json_encode(lua_State *L, int idx)
+int sc_json_try_encode(lua_State *L, int idx)
 {
     size_t len, i;
     const char *s;
@@ -125,12 +125,14 @@ void sc_json_encode(lua_State *L, int idx)
     sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_encode);
     lua_pushvalue(L, idx);
     lua_call(L, 1, 2);
-    if (lua_isnil(L, -2))
-        sc_raise(L, "cannot encode JSON body: %s", lua_tostring(L, -1));
+    if (lua_isnil(L, -2)) {
+        lua_remove(L, -2); /* leaves cjson's message */
+        return 0;
+    }
     lua_pop(L, 1);
     s = lua_tolstring(L, -1, &len);
     if (memchr(s, '/', len) == NULL)
-        return;
+        return 1;
     /* cjson 2.1.0 escapes '/' as "\/": drop that escape so the wire matches
      * what the other SDKs send.  Walk escape pairs so "\\" is never split. */
     luaL_buffinit(L, &b);
@@ -146,6 +148,7 @@ void sc_json_encode(lua_State *L, int idx)
     }
     luaL_pushresult(&b);
     lua_remove(L, -2);
+    return 1;
 }
 
 /* core.decode(s) --> value | nil, message */
@@ -163,7 +166,8 @@ static int l_decode(lua_State *L)
 static int l_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
-    sc_json_encode(L, 1);
+    if (!sc_json_try_encode(L, 1))
+        return sc_arg_error(L, 1, "encode", "cannot be encoded as JSON: %s", lua_tostring(L, -1));
     return 1;
 }
 

@@ -94,11 +94,11 @@ static void merge_headers(lua_State *L, int h, int idx, int arg, const char *fna
         value = lua_tolstring(L, -1, &vlen);
         for (i = 0; i < nlen; i++)
             if (!is_token_char((unsigned char)name[i]))
-                sc_arg_error(L, arg, fname, "header name '%s' is not a token", name);
+                sc_arg_error(L, arg, fname, "header name %s is not a token", sc_shown(L, name, nlen));
         if (nlen == 0)
             sc_arg_error(L, arg, fname, "header name is empty");
         if (memchr(value, '\0', vlen) || memchr(value, '\r', vlen) || memchr(value, '\n', vlen))
-            sc_arg_error(L, arg, fname, "header '%s' contains a line break or NUL byte", name);
+            sc_arg_error(L, arg, fname, "header %s contains a line break or NUL byte", sc_shown(L, name, nlen));
         luaL_buffinit(L, &b);
         for (i = 0; i < nlen; i++)
             luaL_addchar(&b, (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]));
@@ -223,8 +223,8 @@ static int l_vehicle_request(lua_State *L)
         lua_pushnil(L);
     else if (lua_type(L, 6) == LUA_TSTRING)
         lua_pushvalue(L, 6);
-    else
-        sc_json_encode(L, 6);
+    else if (!sc_json_try_encode(L, 6))
+        return sc_arg_error(L, 3, "request", "the body cannot be encoded as JSON: %s", lua_tostring(L, -1));
     return 4;
 }
 
@@ -452,7 +452,6 @@ static void push_authorization(lua_State *L, const char *kind, int cred, const c
 static int l_api_request(lua_State *L)
 {
     const char *fname, *method, *origin, *version, *path, *auth;
-    int first = 1;
     luaL_Buffer b;
 
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -496,11 +495,8 @@ static int l_api_request(lua_State *L)
         sc_add_escaped(&b, lua_tostring(L, 7), sc_rawlen(L, 7));
     }
     if (lua_istable(L, 9)) {
-        luaL_Buffer q;
         luaL_pushresult(&b); /* the query is built apart so its parameters can be checked */
-        luaL_buffinit(L, &q);
-        sc_add_params(L, &q, &first, 3, 9, fname);
-        luaL_pushresult(&q);
+        sc_push_query(L, 3, 9, fname);
         if (sc_rawlen(L, -1) > 0) {
             lua_pushliteral(L, "?");
             lua_insert(L, -2);
@@ -531,7 +527,7 @@ static int l_http_request(lua_State *L)
     const char *url;
     for (i = 0; i < len; i++)
         if (method[i] < 'A' || method[i] > 'Z')
-            return sc_arg_error(L, 1, fname, "method must be upper-case letters, got '%s'", method);
+            return sc_arg_error(L, 1, fname, "method must be upper-case letters, got %s", sc_shown(L, method, len));
     url = sc_check_string(L, 2, 2, fname, 1, &len);
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return sc_arg_error(L, 2, fname, "an http(s) URL expected");

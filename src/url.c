@@ -57,26 +57,42 @@ static const char *scalar(lua_State *L, int idx, size_t *len)
     }
 }
 
-/* While a luaL_Buffer is open only balanced pushes may happen: every value is
- * copied to the stack top, added, and popped before the next. */
-void sc_add_params(lua_State *L, luaL_Buffer *b, int *first, int params, int order, const char *fname)
+/* Push "a=1&b=2" for the names listed at order that params holds, in that order
+ * ("" when none). Every value is read and popped before it is added: while a
+ * luaL_Buffer grows it keeps a box on top of the stack, so nothing else may sit there. */
+void sc_push_query(lua_State *L, int params, int order, const char *fname)
 {
-    int i, n = (int)sc_rawlen(L, order);
+    luaL_Buffer b;
+    int i, n, first = 1;
+    params = sc_absindex(L, params);
+    order = sc_absindex(L, order);
+    n = (int)sc_rawlen(L, order);
+    luaL_buffinit(L, &b);
     for (i = 1; i <= n; i++) {
+        char number[64];
         const char *name, *value;
         size_t len;
         lua_rawgeti(L, order, i);
-        name = lua_tostring(L, -1);
+        name = lua_tostring(L, -1); /* kept alive by the order table */
         lua_pushvalue(L, -1);
         lua_rawget(L, params);
-        if (!lua_isnil(L, -1) && name != NULL) {
-            if ((value = scalar(L, -1, &len)) == NULL)
-                sc_raise(L, "bad argument to '%s' (parameter '%s' must be a string, number or boolean, got %s)",
-                         fname, name, luaL_typename(L, -1));
-            sc_add_param(b, first, name, value, len);
+        if (lua_isnil(L, -1) || name == NULL) {
+            lua_pop(L, 2);
+            continue;
         }
-        lua_pop(L, 2);
+        if ((value = scalar(L, -1, &len)) == NULL)
+            sc_option_error(L, name, fname, "a finite number, a string or a boolean expected, got %s",
+                            luaL_typename(L, -1));
+        if (lua_type(L, -1) == LUA_TNUMBER) { /* the converted text lives on the stack: copy it */
+            if (len >= sizeof number)
+                len = sizeof number - 1;
+            memcpy(number, value, len);
+            value = number;
+        }
+        lua_pop(L, 2); /* a string value stays alive in the params table */
+        sc_add_param(&b, &first, name, value, len);
     }
+    luaL_pushresult(&b);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -102,7 +118,8 @@ void sc_push_flags(lua_State *L, int idx, const char *fname)
     while (lua_next(L, idx)) {
         size_t len;
         if (lua_type(L, -2) != LUA_TSTRING || scalar(L, -1, &len) == NULL ||
-            strpbrk(lua_tostring(L, -2), ": ") != NULL)
+            strpbrk(lua_tostring(L, -2), ": ") != NULL || strlen(lua_tostring(L, -2)) != sc_rawlen(L, -2) ||
+            (lua_type(L, -1) == LUA_TSTRING && strlen(lua_tostring(L, -1)) != len))
             sc_option_error(L, "flags", fname, "names must be strings, values strings, numbers or booleans");
         lua_pop(L, 1);
         n++;
@@ -155,18 +172,13 @@ static int l_escape(lua_State *L)
     return 1;
 }
 
-/* core.query(params, names) --> "a=1&b=2" for the names present in params, in
- * the order of names ("" when none); booleans as true/false. */
+/* core.query(params, names[, fname]) --> "a=1&b=2" for the names present in params,
+ * in the order of names ("" when none); booleans as true/false. */
 static int l_query(lua_State *L)
 {
-    luaL_Buffer b;
-    int first = 1;
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
-    lua_settop(L, 2);
-    luaL_buffinit(L, &b);
-    sc_add_params(L, &b, &first, 1, 2, "query");
-    luaL_pushresult(&b);
+    sc_push_query(L, 1, 2, luaL_optstring(L, 3, "query"));
     return 1;
 }
 

@@ -86,14 +86,16 @@ static int vehicle_new(lua_State *L)
         sc_check_keys(L, 3, fname, vehicle_options);
         if ((s = sc_opt_string(L, 3, "unitSystem", fname)) != NULL) {
             if (strcmp(s, "metric") != 0 && strcmp(s, "imperial") != 0)
-                return sc_option_error(L, "unitSystem", fname, "expected 'metric' or 'imperial', got '%s'", s);
+                return sc_option_error(L, "unitSystem", fname, "expected 'metric' or 'imperial', got %s",
+                                       sc_shown(L, s, strlen(s)));
             unit = s;
         }
         if ((s = sc_opt_string(L, 3, "version", fname)) != NULL)
             version = s;
     }
     if (!valid_version(version))
-        return sc_option_error(L, "version", fname, "expected a version such as '2.0', got '%s'", version);
+        return sc_option_error(L, "version", fname, "expected a version such as '2.0', got %s",
+                               sc_shown(L, version, strlen(version)));
     /* Everything that can raise on bad input is checked before allocating. */
     lua_settop(L, 5);
     if (lua_istable(L, 3)) {

@@ -46,14 +46,27 @@ local MATRIX_OPTIONS = {
   make = true, type = true, version = true, flags = true,
 }
 
-local function space_list(v, name, fname)
+-- A list of strings (or one string) joined by spaces; `arg` when it is an argument, else an option.
+local function space_list(v, name, fname, arg)
+  local function bad(what)
+    if arg then arg_error(arg, fname, what) else option_error(name, fname, what) end
+  end
   if type(v) == "table" then
     for i, s in ipairs(v) do
-      if type(s) ~= "string" then option_error(name, fname, ("entry %d must be a string"):format(i)) end
+      if type(s) ~= "string" or s:find("[%z\r\n]") then bad(("%s entry %d must be a string"):format(name, i)) end
     end
     return concat(v, " ")
   end
-  if v ~= nil and type(v) ~= "string" then option_error(name, fname, "list of strings expected") end
+  if v ~= nil and type(v) ~= "string" then bad("list of strings expected, got " .. type(v)) end
+  return v
+end
+
+-- An optional string option (an id, a level) or raise naming it.
+local function string_option(options, key, fname)
+  local v = options[key]
+  if v ~= nil and (type(v) ~= "string" or v == "" or v:find("[%z\r\n]")) then
+    option_error(key, fname, "a string expected, got " .. config.show(v))
+  end
   return v
 end
 
@@ -63,7 +76,7 @@ local function compat_params(options, q, fname)
   if options.mode ~= nil or options.testMode ~= nil then q.mode = core.checkMode(options, fname) end
   if options.version ~= nil then q.version = config.checkVersion("version", options.version, fname) end
   if options.testModeCompatibilityLevel ~= nil then
-    q.test_mode_compatibility_level = core.checkString(options.testModeCompatibilityLevel, 1, fname, true)
+    q.test_mode_compatibility_level = string_option(options, "testModeCompatibilityLevel", fname)
     q.mode = "test"
   end
   return q
@@ -117,7 +130,7 @@ return function(smartcar, client)
     if country ~= nil then core.checkString(country, 3, fname, true) end
     options = check_options(options, 4, fname, COMPAT_OPTIONS)
     local q = compat_params(options, {}, fname)
-    q.scope, q.country, q.vin = space_list(scope, "scope", fname), country or "US", vin
+    q.scope, q.country, q.vin = space_list(scope, "scope", fname, 2), country or "US", vin
     local explicit = options.mode ~= nil or options.testMode ~= nil
     return send(DATA, fname, options, q, explicit and COMPAT_ORDER_MODE_FIRST or nil)
   end
@@ -134,7 +147,7 @@ return function(smartcar, client)
     q.region = region
     q.scope = space_list(options.scope, "scope", fname)
     q.make = space_list(options.make, "make", fname)
-    q.type = options.type
+    q.type = string_option(options, "type", fname)
     return send(DATA, fname, options, q)
   end
 
@@ -146,7 +159,9 @@ return function(smartcar, client)
     filter = check_options(filter, 2, "getConnections", FILTER)
     paging = check_options(paging, 3, "getConnections", CURSOR_PAGING)
     return send(DATA, "getConnections", amt, {
-      user_id = filter.userId, vehicle_id = filter.vehicleId, limit = paging.limit, cursor = paging.cursor,
+      user_id = string_option(filter, "userId", "getConnections"),
+      vehicle_id = string_option(filter, "vehicleId", "getConnections"),
+      limit = paging.limit, cursor = string_option(paging, "cursor", "getConnections"),
     })
   end
 
@@ -158,6 +173,9 @@ return function(smartcar, client)
     if (filter.userId == nil) == (filter.vehicleId == nil) then
       arg_error(2, "deleteConnections", "filter needs EITHER userId OR vehicleId, not both")
     end
-    return send(DATA, "deleteConnections", amt, { user_id = filter.userId, vehicle_id = filter.vehicleId })
+    return send(DATA, "deleteConnections", amt, {
+      user_id = string_option(filter, "userId", "deleteConnections"),
+      vehicle_id = string_option(filter, "vehicleId", "deleteConnections"),
+    })
   end
 end

@@ -35,6 +35,13 @@ M.ORIGINS = ORIGINS
 
 local MAX_MS = 2147483647
 
+-- A wrong value as a message repeats it: strings quoted, short, without control characters.
+local function show(value)
+  if type(value) == "string" then return core.shown(value) end
+  return type(value) == "number" and tostring(value) or type(value)
+end
+M.show = show
+
 -- scheme://host[:port][/path]: no userinfo, query, fragment, space or control character
 local function valid_origin(value)
   local host, path = value:match("^https?://([%w%.%-%[%]:]+)(.*)$")
@@ -44,7 +51,7 @@ end
 local function check_origin(name, value, fname)
   if type(value) ~= "string" or not valid_origin(value) then
     option_error(name, fname, ("an http(s) origin expected, got %s"):format(
-      type(value) == "string" and ("'" .. value:gsub("%c", "?") .. "'") or type(value)))
+      type(value) == "string" and core.shown(value) or type(value)))
   end
   return (value:gsub("/+$", ""))
 end
@@ -52,14 +59,14 @@ end
 local function check_ms(name, value, fname)
   if type(value) ~= "number" then option_error(name, fname, "number expected, got " .. type(value)) end
   if not (value >= 1 and value <= MAX_MS) then
-    option_error(name, fname, ("must be between 1 and %d ms, got %s"):format(MAX_MS, tostring(value)))
+    option_error(name, fname, ("must be between 1 and %d ms, got %s"):format(MAX_MS, show(value)))
   end
   return math.ceil(value)
 end
 
 local function check_version(name, value, fname)
   if type(value) ~= "string" or not value:match("^%d+%.%d+$") then
-    option_error(name, fname, ("a version such as '2.0' expected, got %s"):format(tostring(value)))
+    option_error(name, fname, ("a version such as '2.0' expected, got %s"):format(show(value)))
   end
   return value
 end
@@ -81,7 +88,7 @@ end
 local function check_path(name, value, fname)
   if type(value) ~= "string" or value == "" or value:find("[%z\r\n]") then
     option_error(name, fname, "a file or directory path expected, got " ..
-      (type(value) == "string" and "'" .. value:gsub("[%z\r\n]", "?") .. "'" or type(value)))
+      (type(value) == "string" and core.shown(value) or type(value)))
   end
   return value
 end
@@ -91,7 +98,7 @@ local KEYS = {
   timeout = check_ms, connectTimeout = check_ms,
   maxResponseSize = function(name, value, fname)
     if type(value) ~= "number" or not (value >= 1 and value <= 1024 * 1024 * 1024) then
-      option_error(name, fname, "a number of bytes between 1 and 1 GiB expected, got " .. tostring(value))
+      option_error(name, fname, "a number of bytes between 1 and 1 GiB expected, got " .. show(value))
     end
     return math.floor(value)
   end,

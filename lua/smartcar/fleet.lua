@@ -4,7 +4,7 @@
 local core = require "smartcar.core"
 core.own()
 
-local type, ipairs, tostring = type, ipairs, tostring
+local type, ipairs = type, ipairs
 local DATA = core.DATA
 
 local FANOUT_OPTIONS = { concurrency = true }
@@ -23,7 +23,8 @@ return function(smartcar, client, builders)
     if type(vehicles) ~= "table" then core.argError(1, "fanOut", "table expected, got " .. type(vehicles)) end
     local build = builders[method]
     if not build then
-      core.argError(2, "fanOut", "not a method without arguments: " .. tostring(method))
+      core.argError(2, "fanOut", "not a method without arguments: " ..
+        (type(method) == "string" and core.shown(method) or type(method)))
     end
     options = core.checkOptions(options, 3, "fanOut", FANOUT_OPTIONS)
     local concurrency = options.concurrency

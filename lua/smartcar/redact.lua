@@ -75,7 +75,7 @@ local function scrub(s, secrets)
       a, b = find(s, secret, a + #REDACTED, true)
     end
     -- a text cut short (a body excerpt) may end in the start of a secret
-    for k = #secret - 1, MIN, -1 do
+    for k = math.min(#secret - 1, #s, 256), MIN, -1 do
       if sub(s, -k) == sub(secret, 1, k) then
         s = sub(s, 1, #s - k) .. REDACTED
         break

@@ -68,7 +68,7 @@ return function(smartcar, client)
   function Vehicle:permissions(paging)
     paging = core.checkOptions(paging, 1, "permissions", PAGING)
     return client:send(DATA, build(self, cfg.apiOrigin, nil, "GET", "/permissions", nil,
-      core.query(paging, PAGING_ORDER)))
+      core.query(paging, PAGING_ORDER, "permissions")))
   end
 
   --- Service records between two dates (`YYYY-MM-DD` or ISO-8601); a JSON array: `{data=, meta=}`.
@@ -78,7 +78,7 @@ return function(smartcar, client)
   function Vehicle:serviceHistory(startDate, endDate)
     if startDate ~= nil then check_string(startDate, 1, "serviceHistory", true) end
     if endDate ~= nil then check_string(endDate, 2, "serviceHistory", true) end
-    local q = core.query({ start_date = startDate, end_date = endDate }, { "start_date", "end_date" })
+    local q = core.query({ start_date = startDate, end_date = endDate }, { "start_date", "end_date" }, "serviceHistory")
     return client:send(DATA, build(self, cfg.apiOrigin, nil, "GET", "/service/history", nil, q))
   end
 
@@ -86,8 +86,9 @@ return function(smartcar, client)
   -- @function Vehicle:setChargeLimit
   -- @tparam number limit e.g. `0.8`
   function Vehicle:setChargeLimit(limit)
-    if type(limit) ~= "number" or limit ~= limit then
-      arg_error(1, "setChargeLimit", "number expected, got " .. (type(limit) == "number" and "nan" or type(limit)))
+    if type(limit) ~= "number" then arg_error(1, "setChargeLimit", "number expected, got " .. type(limit)) end
+    if limit ~= limit or limit == math.huge or limit == -math.huge then
+      arg_error(1, "setChargeLimit", "a finite number expected, got " .. tostring(limit))
     end
     return client:send(DATA, build(self, cfg.apiOrigin, nil, "POST", "/charge/limit", { limit = limit }))
   end
@@ -97,11 +98,12 @@ return function(smartcar, client)
   -- @tparam number latitude -90..90
   -- @tparam number longitude -180..180
   function Vehicle:sendDestination(latitude, longitude)
-    if type(latitude) ~= "number" or not (latitude >= -90 and latitude <= 90) then
-      arg_error(1, "sendDestination", "latitude must be a number between -90 and 90, got " .. tostring(latitude))
-    end
-    if type(longitude) ~= "number" or not (longitude >= -180 and longitude <= 180) then
-      arg_error(2, "sendDestination", "longitude must be a number between -180 and 180, got " .. tostring(longitude))
+    for i, c in ipairs { { latitude, 90, "latitude" }, { longitude, 180, "longitude" } } do
+      local v, limit = c[1], c[2]
+      if type(v) ~= "number" then arg_error(i, "sendDestination", "number expected, got " .. type(v)) end
+      if not (v >= -limit and v <= limit) then
+        arg_error(i, "sendDestination", ("%s must be between -%d and %d, got %s"):format(c[3], limit, limit, tostring(v)))
+      end
     end
     return client:send(DATA, build(self, cfg.apiOrigin, nil, "POST", "/navigation/destination",
       { latitude = latitude, longitude = longitude }))
@@ -169,7 +171,7 @@ return function(smartcar, client)
     check_string(path, 2, "request", true)
     method = method:upper()
     if not REQUEST_METHODS[method] then
-      arg_error(1, "request", ("unsupported method '%s'"):format(method))
+      arg_error(1, "request", "GET, POST, PUT, PATCH or DELETE expected, got " .. core.shown(method))
     end
     if body ~= nil and type(body) ~= "table" then
       arg_error(3, "request", "table expected, got " .. type(body))
