@@ -8,8 +8,10 @@ local type, ipairs = type, ipairs
 local DATA = core.DATA
 
 local FANOUT_OPTIONS = { concurrency = true }
+local VEHICLE -- the metatable of every Vehicle, taken from the first instance
 
 return function(smartcar, client, builders)
+  VEHICLE = VEHICLE or getmetatable(smartcar.Vehicle.new("-", "-")) -- one metatable for every Vehicle
   --- Call one endpoint method without arguments on many vehicles at once. The requests go through
   -- the transport's `many` (libcurl: concurrently, over a shared connection pool; the resty transport:
   -- one light thread each); a transport without `many` runs them one after the other.
@@ -32,7 +34,12 @@ return function(smartcar, client, builders)
       core.optionError("concurrency", "fanOut", "a number of requests in flight (>= 1) expected")
     end
     local requests = {}
-    for i, v in ipairs(vehicles) do requests[i] = { build(v) } end
+    for i, v in ipairs(vehicles) do
+      if getmetatable(v) ~= VEHICLE then
+        core.argError(1, "fanOut", ("entry %d is not a Vehicle (got %s)"):format(i, type(v)))
+      end
+      requests[i] = { build(v) }
+    end
     return client:sendMany(DATA, requests, concurrency and math.floor(concurrency))
   end
 end

@@ -69,7 +69,10 @@ local function new(initial)
   --- Set the API version used by new vehicles and the module functions (`"2.0"` by default).
   -- @tparam string version e.g. `"1.0"`
   function smartcar.setApiVersion(version)
-    cfg.apiVersion = config.checkVersion("version", version, "setApiVersion")
+    if type(version) ~= "string" or not version:match("^%d+%.%d+$") then
+      core.argError(1, "setApiVersion", "a version such as '2.0' expected, got " .. config.show(version))
+    end
+    cfg.apiVersion = version
   end
 
   --- The API version in use.

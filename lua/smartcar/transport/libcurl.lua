@@ -17,6 +17,7 @@
 
 local core = require "smartcar.core"
 local config = require "smartcar.config"
+core.own()
 
 local M = {}
 
@@ -24,14 +25,12 @@ local M = {}
 -- @tparam[opt] table limits defaults for requests that pass none: `timeout`, `connectTimeout`,
 -- `maxResponseSize` (the SDK's defaults otherwise)
 -- @return a transport object with `request`, `many` and `close`
+local LIMITS = { timeout = true, connectTimeout = true, maxResponseSize = true }
+
 function M.new(limits)
-  local d = config.DEFAULTS
-  limits = limits or {}
-  return core.newSession {
-    timeout = limits.timeout or d.timeout,
-    connectTimeout = limits.connectTimeout or d.connectTimeout,
-    maxResponseSize = limits.maxResponseSize or d.maxResponseSize,
-  }
+  limits = core.checkOptions(limits, 1, "libcurl.new", LIMITS)
+  local c = config.new(limits, "libcurl.new") -- validated as configure validates them, defaults filled in
+  return core.newSession { timeout = c.timeout, connectTimeout = c.connectTimeout, maxResponseSize = c.maxResponseSize }
 end
 
 local shared
