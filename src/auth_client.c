@@ -38,9 +38,9 @@ static const sc_class auth_class = {
     "AuthClient", SC_AUTH_MT, NULL, auth_fields, auth_field, auth_gc, auth_tostring
 };
 
-sc_auth *sc_check_auth(lua_State *L, int idx)
+sc_auth *sc_check_auth(lua_State *L, int idx, const char *method)
 {
-    sc_auth *a = sc_check_object(L, idx, &auth_class);
+    sc_auth *a = sc_check_object(L, idx, &auth_class, method);
     if (a->client_id == NULL)
         sc_raise(L, "attempt to use a released AuthClient");
     return a;
@@ -56,7 +56,7 @@ static char *dup(lua_State *L, const char *s)
 static const char *check_mode(lua_State *L, int idx, const char *fname)
 {
     const char *mode = "live";
-    lua_getfield(L, idx, "testMode");
+    sc_rawfield(L, idx, "testMode");
     if (!lua_isnil(L, -1)) {
         if (lua_type(L, -1) != LUA_TBOOLEAN)
             sc_option_error(L, "testMode", fname, "boolean expected, got %s", luaL_typename(L, -1));

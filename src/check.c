@@ -167,11 +167,18 @@ void sc_check_keys(lua_State *L, int idx, const char *fname, const char *const k
     }
 }
 
+void sc_rawfield(lua_State *L, int idx, const char *key)
+{
+    idx = sc_absindex(L, idx);
+    lua_pushstring(L, key);
+    lua_rawget(L, idx);
+}
+
 const char *sc_opt_string(lua_State *L, int idx, const char *key, const char *fname)
 {
     const char *s;
     size_t len;
-    lua_getfield(L, idx, key);
+    sc_rawfield(L, idx, key); /* raw: the string stays alive in the table once popped */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         return NULL;

@@ -59,7 +59,7 @@ void sc_new_class(lua_State *L, const sc_class *c)
     lua_pop(L, 1); /* the default class table stays on top */
 }
 
-void *sc_check_object(lua_State *L, int idx, const sc_class *c)
+void *sc_check_object(lua_State *L, int idx, const sc_class *c, const char *method)
 {
     void *p = lua_touserdata(L, idx);
     if (p != NULL && lua_getmetatable(L, idx)) {
@@ -72,8 +72,10 @@ void *sc_check_object(lua_State *L, int idx, const sc_class *c)
     }
     if (p == NULL) {
         lua_Debug ar; /* the SDK method that was called: Lua's own "bad self" wording */
-        if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
-            sc_raise(L, "calling '%s' on bad self (%s expected, got %s)", ar.name, c->name, luaL_typename(L, idx));
+        if (method == NULL && lua_getstack(L, 1, &ar) && lua_getinfo(L, "n", &ar))
+            method = ar.name;
+        if (method != NULL)
+            sc_raise(L, "calling '%s' on bad self (%s expected, got %s)", method, c->name, luaL_typename(L, idx));
         sc_raise(L, "calling %s %s method on bad self (%s expected, got %s)", strchr("AEIOU", c->name[0]) ? "an" : "a",
                  c->name, c->name, luaL_typename(L, idx));
     }

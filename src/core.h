@@ -37,8 +37,9 @@ typedef struct {
 } sc_class;
 /* Create the metatable; push a default class table holding c->methods. */
 void sc_new_class(lua_State *L, const sc_class *c);
-/* The object of the class at idx, else raise "calling 'm' on bad self (...)". */
-void *sc_check_object(lua_State *L, int idx, const sc_class *c);
+/* The object of the class at idx, else raise "calling 'm' on bad self (...)"; method
+ * may be NULL: then it is the name the calling Lua function was called by. */
+void *sc_check_object(lua_State *L, int idx, const sc_class *c, const char *method);
 /* Push a new zeroed userdata of the class, its user value the class table at cls. */
 void *sc_new_object(lua_State *L, const sc_class *c, size_t size, int cls);
 
@@ -55,6 +56,9 @@ const char *sc_shown(lua_State *L, const char *s, size_t len);
 int sc_check_table(lua_State *L, int idx, int arg, const char *fname);
 /* Raise "unknown option 'x' to 'fname'" for keys not in `keys` (NULL-terminated). */
 void sc_check_keys(lua_State *L, int idx, const char *fname, const char *const keys[]);
+/* Push t[key] of the table at idx without metamethods: options are read raw, so a string
+ * read stays alive in the table (a proxy could hand out strings nothing else holds). */
+void sc_rawfield(lua_State *L, int idx, const char *key);
 /* Optional string field of an options table (NULL when absent); raises on another type. */
 const char *sc_opt_string(lua_State *L, int idx, const char *key, const char *fname);
 /* An option, else the environment variable, else (when required) raise naming both. */
@@ -135,7 +139,7 @@ typedef struct {
     char *basic;        /* "Basic base64(id:secret)": a secret */
 } sc_auth;
 sc_vehicle *sc_check_vehicle(lua_State *L, int idx);
-sc_auth *sc_check_auth(lua_State *L, int idx);
+sc_auth *sc_check_auth(lua_State *L, int idx, const char *method);
 extern const luaL_Reg sc_vehicle_functions[];
 extern const luaL_Reg sc_auth_functions[];
 void sc_vehicle_open(lua_State *L);

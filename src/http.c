@@ -42,9 +42,9 @@ static void session_release(lua_State *L, sc_session *s)
 
 static const sc_class session_class;
 
-static sc_session *check_session(lua_State *L)
+static sc_session *check_session(lua_State *L, const char *method)
 {
-    sc_session *s = sc_check_object(L, 1, &session_class);
+    sc_session *s = sc_check_object(L, 1, &session_class, method);
     if (s->main.easy == NULL)
         sc_raise(L, "attempt to use a closed Session");
     return s;
@@ -93,7 +93,7 @@ static int session_close(lua_State *L)
  * headers: the raw header block, a string (core.parse reads it). */
 static int session_request(lua_State *L)
 {
-    sc_session *s = check_session(L);
+    sc_session *s = check_session(L, "request");
     sc_limits limits = sc_read_limits(L, 6, s->defaults);
     lua_settop(L, 5);
     sc_prepare(L, &s->main, 2, limits, 0);
@@ -125,7 +125,7 @@ static void start_request(lua_State *L, sc_session *s, sc_transfer *t, int i, sc
  * multi handle, whose connections are shared with sequential requests. */
 static int session_many(lua_State *L)
 {
-    sc_session *s = check_session(L);
+    sc_session *s = check_session(L, "many");
     sc_limits limits;
     int n, conc, i, next = 1, running = 0, done = 0;
 

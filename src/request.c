@@ -270,7 +270,7 @@ static int l_auth_url(lua_State *L)
     static const char *const url_options[] = {"forcePrompt", "state", "makeBypass", "singleSelect", "flags",
                                               "user", NULL};
     static const char *const ss_keys[] = {"enabled", "vin", NULL};
-    sc_auth *a = sc_check_auth(L, 1);
+    sc_auth *a = sc_check_auth(L, 1, fname);
     int first = 1, force;
     const char *single = NULL, *vin = NULL;
     luaL_Buffer b;
@@ -298,14 +298,14 @@ static int l_auth_url(lua_State *L)
         push_scope(L, 2, 1, fname);
     else
         lua_pushnil(L); /* 5: scope */
-    lua_getfield(L, 3, "singleSelect");
+    sc_rawfield(L, 3, "singleSelect");
     if (!lua_isnil(L, -1)) {
         int ss = lua_gettop(L);
         if (!lua_istable(L, ss))
             return sc_option_error(L, "singleSelect", fname, "table expected, got %s", luaL_typename(L, ss));
         sc_check_keys(L, ss, fname, ss_keys);
         vin = sc_opt_string(L, ss, "vin", fname);
-        lua_getfield(L, ss, "enabled");
+        sc_rawfield(L, ss, "enabled");
         if (vin != NULL)
             single = "true";
         else if (lua_type(L, -1) == LUA_TBOOLEAN)
@@ -313,10 +313,10 @@ static int l_auth_url(lua_State *L)
         lua_pop(L, 1);
     }
     lua_settop(L, 5);
-    lua_getfield(L, 3, "flags");
+    sc_rawfield(L, 3, "flags");
     sc_push_flags(L, -1, fname);
     lua_replace(L, 6); /* 6: flags */
-    lua_getfield(L, 3, "forcePrompt");
+    sc_rawfield(L, 3, "forcePrompt");
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
         return sc_option_error(L, "forcePrompt", fname, "boolean expected, got %s", luaL_typename(L, -1));
     force = lua_toboolean(L, -1);
@@ -356,10 +356,10 @@ static int l_auth_url(lua_State *L)
 static int l_token_request(lua_State *L)
 {
     static const char *const token_options[] = {"flags", NULL};
-    sc_auth *a = sc_check_auth(L, 1);
     const char *grant = luaL_checkstring(L, 4);
     int is_code = strcmp(grant, "authorization_code") == 0;
     const char *fname = is_code ? "exchangeCode" : "exchangeRefreshToken";
+    sc_auth *a = sc_check_auth(L, 1, fname);
     size_t vlen;
     const char *value;
     int first = 1;
@@ -370,7 +370,7 @@ static int l_token_request(lua_State *L)
     value = sc_check_string(L, 2, 1, fname, 0, &vlen);
     if (sc_check_table(L, 3, 2, fname)) {
         sc_check_keys(L, 3, fname, token_options);
-        lua_getfield(L, 3, "flags");
+        sc_rawfield(L, 3, "flags");
         sc_push_flags(L, -1, fname);
         lua_remove(L, -2);
     } else {

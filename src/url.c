@@ -145,7 +145,8 @@ void sc_push_flags(lua_State *L, int idx, const char *fname)
             luaL_addchar(&b, ' ');
         luaL_addstring(&b, names[i]);
         luaL_addchar(&b, ':');
-        lua_getfield(L, idx, names[i]);
+        lua_pushstring(L, names[i]);
+        lua_rawget(L, idx);
         v = scalar(L, -1, &len);
         lua_pushlstring(L, v, len);
         lua_remove(L, -2);

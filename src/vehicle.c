@@ -43,7 +43,7 @@ static const sc_class vehicle_class = {
 
 sc_vehicle *sc_check_vehicle(lua_State *L, int idx)
 {
-    sc_vehicle *v = sc_check_object(L, idx, &vehicle_class);
+    sc_vehicle *v = sc_check_object(L, idx, &vehicle_class, NULL);
     if (v->id == NULL)
         sc_raise(L, "attempt to use a released Vehicle");
     return v;
@@ -99,7 +99,7 @@ static int vehicle_new(lua_State *L)
     /* Everything that can raise on bad input is checked before allocating. */
     lua_settop(L, 5);
     if (lua_istable(L, 3)) {
-        lua_getfield(L, 3, "flags");
+        sc_rawfield(L, 3, "flags");
         sc_push_flags(L, -1, fname);
         lua_remove(L, -2);
     } else {
