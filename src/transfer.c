@@ -262,8 +262,9 @@ static int same_headers(lua_State *L, const struct curl_slist *n, int idx, int h
         }
         k = lua_tolstring(L, -2, &kl);
         v = lua_tolstring(L, -1, &vl);
-        if (strncmp(n->data, k, kl) != 0 || n->data[kl] != ':' || n->data[kl + 1] != ' ' ||
-            memcmp(n->data + kl + 2, v, vl + 1) != 0) {
+        /* names and values with a NUL byte never match: the list is rebuilt, and refused */
+        if (strlen(k) != kl || strlen(v) != vl || strncmp(n->data, k, kl) != 0 || n->data[kl] != ':' ||
+            n->data[kl + 1] != ' ' || strcmp(n->data + kl + 2, v) != 0) {
             lua_pop(L, 2);
             return 0;
         }
