@@ -11,7 +11,8 @@ local FANOUT_OPTIONS = { concurrency = true }
 local VEHICLE -- the metatable of every Vehicle, taken from the first instance
 
 return function(smartcar, client, builders)
-  VEHICLE = VEHICLE or getmetatable(smartcar.Vehicle.new("-", "-")) -- one metatable for every Vehicle
+  VEHICLE = VEHICLE or getmetatable(smartcar.Vehicle.new("-", "-"))
+
   --- Call one endpoint method without arguments on many vehicles at once. The requests go through
   -- the transport's `many` (libcurl: concurrently, over a shared connection pool; the resty transport:
   -- one light thread each); a transport without `many` runs them one after the other.

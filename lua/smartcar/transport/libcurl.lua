@@ -21,12 +21,12 @@ core.own()
 
 local M = {}
 
+local LIMITS = { timeout = true, connectTimeout = true, maxResponseSize = true }
+
 --- A new libcurl transport (its own connections).
 -- @tparam[opt] table limits defaults for requests that pass none: `timeout`, `connectTimeout`,
 -- `maxResponseSize` (the SDK's defaults otherwise)
 -- @return a transport object with `request`, `many` and `close`
-local LIMITS = { timeout = true, connectTimeout = true, maxResponseSize = true }
-
 function M.new(limits)
   limits = core.checkOptions(limits, 1, "libcurl.new", LIMITS)
   local c = config.new(limits, "libcurl.new") -- validated as configure validates them, defaults filled in
