@@ -6,6 +6,8 @@
 #   make demo            the quickstart against the local emulator
 #   make memcheck        the suite under valgrind (Lua 5.4)
 #   make docs            API reference with LDoc into doc/
+#   make check-memory    the Lua 5.4 suite with the C core under ASan+UBSan, then under valgrind
+#   make fuzz            the libFuzzer targets (fuzz/), FUZZ_SECONDS (default 60) each
 
 LUA ?= 5.4
 ALL_LUAS := 5.4 5.3 5.1 luajit
@@ -73,3 +75,33 @@ bench: deps
 
 clean:
 	rm -rf build doc luarocks-tree
+
+# --- memory checks: ASan+UBSan build (gcc) and valgrind build, each in its own dir ---
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_OUT := build/asan-5.4/smartcar/core.so
+MEMCHECK_OUT := build/memcheck-5.4/smartcar/core.so
+
+.PHONY: check-memory fuzz
+
+check-memory: deps
+	@$(MAKE) --no-print-directory all LUA=5.4 CC=gcc CFLAGS="-O1 -g $(SANITIZE)" OUT=$(ASAN_OUT)
+	@$(MAKE) --no-print-directory all LUA=5.4 CFLAGS="-O0 -g" OUT=$(MEMCHECK_OUT)
+	@$(MAKE) --no-print-directory all LUA=luajit
+	@scripts/check-memory $(ASAN_OUT) $(MEMCHECK_OUT)
+
+# --- fuzzing: libFuzzer (clang) targets fuzz/<target>.c linked with src/*.c and Lua 5.4 ---
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_TARGETS := parse build
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LUA_CFLAGS := $(shell pkg-config --cflags lua5.4)
+FUZZ_LUA_LIBS := $(shell pkg-config --libs lua5.4)
+FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)
+
+build/fuzz/%: fuzz/%.c fuzz/common.h $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(filter-out -Werror,$(WARN)) $(FUZZ_FLAGS) $(FUZZ_LUA_CFLAGS) $(CURL_CFLAGS) -o $@ $< $(SRC) \
+	  $(FUZZ_LUA_LIBS) $(CURL_LIBS) -lm
+
+fuzz: $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run $(FUZZ_TARGETS)

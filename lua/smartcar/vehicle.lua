@@ -148,9 +148,10 @@ return function(smartcar, client)
     local items, err = client:send(BATCH, build(self, cfg.apiOrigin, nil, "POST", "/batch", { requests = requests }))
     if not items then return nil, err end
     local out = {}
-    for _, item in ipairs(items) do
+    for i, item in ipairs(items) do
       local value, item_err = item.result, item.error
-      out[batch_name(item.path)] = function()
+      -- an item that is not an object says no path: it answers the request at its position
+      out[batch_name(item.path or (requests[i] or requests[1]).path)] = function()
         if item_err then return nil, item_err end
         return value
       end
