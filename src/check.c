@@ -12,18 +12,50 @@
 
 static const char sc_key_own = 0; /* registry: set of the SDK's own chunk sources */
 
-static int is_own(lua_State *L, const char *source)
+int sc_set_has(lua_State *L, const void *key, int idx)
 {
-    int own;
-    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_own);
+    int has;
+    idx = sc_absindex(L, idx);
+    sc_rawgetp(L, LUA_REGISTRYINDEX, key);
     if (!lua_istable(L, -1)) {
         lua_pop(L, 1);
         return 0;
     }
-    lua_pushstring(L, source);
+    lua_pushvalue(L, idx);
     lua_rawget(L, -2);
-    own = lua_toboolean(L, -1);
+    has = lua_toboolean(L, -1);
     lua_pop(L, 2);
+    return has;
+}
+
+void sc_set_add(lua_State *L, const void *key, int idx, const char *mode)
+{
+    idx = sc_absindex(L, idx);
+    sc_rawgetp(L, LUA_REGISTRYINDEX, key);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        if (mode != NULL) {
+            lua_createtable(L, 0, 1);
+            lua_pushstring(L, mode);
+            lua_setfield(L, -2, "__mode");
+            lua_setmetatable(L, -2);
+        }
+        lua_pushvalue(L, -1);
+        sc_rawsetp(L, LUA_REGISTRYINDEX, key);
+    }
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+static int is_own(lua_State *L, const char *source)
+{
+    int own;
+    lua_pushstring(L, source);
+    own = sc_set_has(L, &sc_key_own, -1);
+    lua_pop(L, 1);
     return own;
 }
 
@@ -236,16 +268,8 @@ static int l_own(lua_State *L)
     if (!lua_getstack(L, 1, &ar))
         return 0;
     lua_getinfo(L, "S", &ar);
-    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_own);
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_pushvalue(L, -1);
-        sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_own);
-    }
     lua_pushstring(L, ar.source);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, -3);
+    sc_set_add(L, &sc_key_own, -1, NULL);
     return 0;
 }
 

@@ -64,6 +64,9 @@ const char *sc_opt_string(lua_State *L, int idx, const char *key, const char *fn
 /* An option, else the environment variable, else (when required) raise naming both. */
 const char *sc_option_or_env(lua_State *L, int idx, const char *key, const char *env, const char *fname,
                              int required);
+/* Sets kept in the registry under a static's address: value -> true (mode: a __mode, or NULL). */
+int sc_set_has(lua_State *L, const void *key, int idx);
+void sc_set_add(lua_State *L, const void *key, int idx, const char *mode);
 /* Copy into malloc'd memory (raises on allocation failure); overwrite then free a secret. */
 char *sc_strdup(lua_State *L, const char *s, size_t len);
 void sc_free_secret(char *s);

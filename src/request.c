@@ -12,38 +12,13 @@ static const char sc_key_frozen = 0; /* registry: the set of headers tables that
 
 int sc_is_frozen(lua_State *L, int idx)
 {
-    int frozen;
-    idx = sc_absindex(L, idx);
-    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_frozen);
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    lua_pushvalue(L, idx);
-    lua_rawget(L, -2);
-    frozen = lua_toboolean(L, -1);
-    lua_pop(L, 2);
-    return frozen;
+    return sc_set_has(L, &sc_key_frozen, idx);
 }
 
 /* Mark the table on top as never changing (a weak set: it goes when it is garbage). */
 static void freeze(lua_State *L)
 {
-    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_frozen);
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_createtable(L, 0, 1);
-        lua_pushliteral(L, "k");
-        lua_setfield(L, -2, "__mode");
-        lua_setmetatable(L, -2);
-        lua_pushvalue(L, -1);
-        sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_frozen);
-    }
-    lua_pushvalue(L, -2);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    sc_set_add(L, &sc_key_frozen, -1, "k");
 }
 
 enum { H_AUTHORIZATION = 1, H_UNIT, H_AGENT, H_CONTENT_TYPE, H_COUNT = H_CONTENT_TYPE };
