@@ -9,26 +9,29 @@
 -- client secret, code, refresh token; raw, percent-encoded either case, base64, or a
 -- prefix of one cut by an excerpt) is in any string of the error or in tostring(err).
 --
--- Transports: every case runs on the default libcurl transport. Cases whose outcome
--- is decided by the SDK above the transport (parsing, error building, redaction,
--- redirects not followed, retries) also run on a transport object of the suite's own
--- (spec/support/socket_transport.lua). Cases about the wire itself (resets, partial
--- bodies, deadlines, size limits, duplicate or huge headers, an empty reply) are the
--- transport's own work: the suite's transport speaks HTTP/1.0 without keep-alive and
--- classifies those failures its own way, so they run on libcurl only.
--- The nginx transport is exercised in spec/transport/resty_spec.lua.
+-- Transports: every case runs on the two transports the SDK ships: the default
+-- libcurl one, and the cosocket one inside a real nginx (the calls run there, in
+-- spec/support/nginx_faults.lua; their outcomes come back serialized). Cases whose
+-- outcome is decided by the SDK above the transport (parsing, error building,
+-- redaction, redirects not followed, retries) also run on a transport object of the
+-- suite's own (spec/support/socket_transport.lua). Cases about the wire itself
+-- (resets, partial bodies, deadlines, size limits, duplicate or huge headers, an
+-- empty reply) are a transport's own work: the suite's transport speaks HTTP/1.0
+-- without keep-alive and classifies those failures its own way, so it skips them.
 local smartcar = require "smartcar"
 local socket = require "socket"
+local http = require "socket.http"
+local ltn12 = require "ltn12"
 local hostile = require "support.hostile_server"
 local socket_transport = require "support.socket_transport"
+local nginx = require "support.nginx"
+local serialize = require "support.serialize"
+local fault_calls = require "support.fault_calls"
 
 local TIMEOUT = 1500                 -- ms, every instance of this file
 local DEADLINE = TIMEOUT / 1000 + 1  -- s, the loose bound on any call
-local TOKEN = "tK9vQz.T0ken/x+y=z~"
-local CLIENT_ID = "client-id-0f3e"
-local CLIENT_SECRET = "sEcR3t!client/S+v=1"
-local CODE = "cD7xWq/auth+code=1"
-local REFRESH = "rF5yZp/refresh+tok=2"
+local TOKEN, CLIENT_ID, CLIENT_SECRET = fault_calls.TOKEN, fault_calls.CLIENT_ID, fault_calls.CLIENT_SECRET
+local CODE, REFRESH = fault_calls.CODE, fault_calls.REFRESH
 local YEAR = 365 * 24 * 3600
 
 -- Every form of every secret that must never reach an error.
@@ -64,50 +67,21 @@ local function leaks(err)
   return found
 end
 
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return port
-end
+local free_port = nginx.free_port
 
--- An SDK instance for one case. The matrix turns retries off (API.md 0.2: `retry = false`)
--- so that each case measures one attempt; an SDK without the option has no retries anyway,
--- and the spec "retry = false is accepted" below says whether it has it.
+-- The options of an SDK instance for one case. The matrix turns retries off (API.md
+-- 0.2: `retry = false`) so that each case measures one attempt; an SDK without the
+-- option has no retries anyway, and the spec "retry = false is accepted" below says
+-- whether it has it.
 local retry_supported = pcall(smartcar.new, { retry = false })
-local function instance(origin, transport, extra)
-  local options = { origin = origin, timeout = TIMEOUT }
-  if retry_supported then options.retry = false end
-  if transport then options.transport = transport end
-  for k, v in pairs(extra or {}) do options[k] = v end
-  return smartcar.new(options)
+local function options(origin, extra)
+  local o = { origin = origin, timeout = TIMEOUT }
+  if retry_supported then o.retry = false end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
 end
 
-local function vehicle(sc) return sc.Vehicle.new("vid", TOKEN) end
-local function auth_client(sc)
-  return sc.AuthClient.new { clientId = CLIENT_ID, clientSecret = CLIENT_SECRET,
-    redirectUri = "https://example.com/callback", mode = "test" }
-end
-
--- The calls a case can make (each returns the call's results).
-local CALLS = {
-  odometer = function(sc) return vehicle(sc):odometer() end,
-  lock = function(sc) return vehicle(sc):lock() end,
-  disconnect = function(sc) return vehicle(sc):disconnect() end,
-  request = function(sc) return vehicle(sc):request("POST", "/custom", { note = "hello" }) end,
-  getUser = function(sc) return sc.getUser(TOKEN) end,
-  exchangeCode = function(sc) return auth_client(sc):exchangeCode(CODE) end,
-  exchangeRefreshToken = function(sc) return auth_client(sc):exchangeRefreshToken(REFRESH) end,
-}
-local WIRE = { -- method and path (under the origin) each call sends
-  odometer = { "GET", "/v2.0/vehicles/vid/odometer" },
-  lock = { "POST", "/v2.0/vehicles/vid/security" },
-  disconnect = { "DELETE", "/v2.0/vehicles/vid/application" },
-  request = { "POST", "/v2.0/vehicles/vid/custom" },
-  getUser = { "GET", "/v2.0/user" },
-  exchangeCode = { "POST", "/oauth/token" },
-  exchangeRefreshToken = { "POST", "/oauth/token" },
-}
+local WIRE = fault_calls.WIRE
 
 -- Expectations -------------------------------------------------------------
 
@@ -136,9 +110,12 @@ end
 
 local function network(res, err) sdk_error("NETWORK", nil)(res, err) end
 
+-- TIMEOUT at the deadline (within 10 %), however the server stalls or drips.
 local function timeout(res, err, _, elapsed)
   sdk_error("TIMEOUT", 408)(res, err)
-  assert.is_true(elapsed >= TIMEOUT / 1000 - 0.1, ("gave up after %.2f s, before the deadline"):format(elapsed))
+  assert.are.equal(("Request timed out after %d ms"):format(TIMEOUT), err.description)
+  assert.is_true(elapsed >= TIMEOUT / 1000 * 0.9, ("gave up after %.2f s, before the deadline"):format(elapsed))
+  assert.is_true(elapsed <= TIMEOUT / 1000 * 1.1, ("gave up after %.2f s, past the deadline"):format(elapsed))
 end
 
 -- A failure found before any status: the status may be unknown or the one read.
@@ -308,9 +285,57 @@ local CASES = {
   { "echo-html-edge", invalid(401, "<html><body>xxxx"), call = "exchangeRefreshToken", on = S },
 }
 
+-- Each transport runs the calls named in `list` on one fresh SDK instance: it
+-- returns their outcomes (fault_calls.run) and the instance's user agent.
+local function run_here(make)
+  return function(origin, list, extra)
+    local o = options(origin, extra)
+    o.transport = make and make() or nil
+    local sc = smartcar.new(o)
+    return fault_calls.run(smartcar, sc, list, socket.gettime), sc.userAgent
+  end
+end
+
+local server_nginx -- started by the first case that needs it
+local function run_in_nginx(origin, list, extra)
+  if not server_nginx then
+    server_nginx = nginx.start(function(port, prefix, root)
+      return nginx.preamble(prefix) .. ([[
+events { worker_connections 256; }
+http {
+  lua_package_path "%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/?.lua;;";
+  lua_package_cpath "%s/build/luajit/?.so;;";
+  lua_socket_log_errors off;
+  access_log off; %s
+  server {
+    listen 127.0.0.1:%d;
+    location = /run { content_by_lua_block { require("support.nginx_faults").serve() } }
+  }
+}
+]]):format(root, root, root, root, nginx.temp_paths(prefix), port)
+    end)
+  end
+  local job = serialize.dump { origin = origin, options = options(origin, extra), calls = list }
+  local out = {}
+  local _, status = http.request {
+    url = server_nginx.origin .. "/run", method = "POST", source = ltn12.source.string(job),
+    headers = { ["content-type"] = "text/plain", ["content-length"] = #job }, sink = ltn12.sink.table(out),
+  }
+  assert(status == 200, ("the nginx runner answered %s: %s\n%s"):format(tostring(status), table.concat(out),
+    server_nginx.log():sub(-2000)))
+  local answer = serialize.load(table.concat(out))
+  return answer.outcomes, answer.userAgent
+end
+
+local function stop_nginx()
+  if server_nginx then server_nginx.stop() end
+  server_nginx = nil
+end
+
 local TRANSPORTS = {
-  { name = "libcurl", make = function() return nil end },
-  { name = "a custom transport", make = function() return socket_transport.new() end, custom = true },
+  { name = "libcurl", run = run_here(nil) },
+  { name = "cosockets in nginx", run = run_in_nginx },
+  { name = "a custom transport", run = run_here(socket_transport.new), custom = true },
 }
 
 local function requests_to(received, behaviour)
@@ -321,29 +346,38 @@ local function requests_to(received, behaviour)
   return list
 end
 
--- Make one call; check what every call must satisfy; return res, err, elapsed.
-local function call(fn, sc)
-  local t0 = socket.gettime()
-  local ok, res, err = pcall(fn, sc)
-  local elapsed = socket.gettime() - t0
-  assert(ok, "raised instead of returning nil, err: " .. tostring(res))
-  assert.is_true(elapsed < DEADLINE, ("returned after %.2f s, past its deadline"):format(elapsed))
+-- Check what every call must satisfy; return res, err, elapsed.
+local function checked(o)
+  assert(o.raised == nil, "raised instead of returning nil, err: " .. tostring(o.raised))
+  assert.is_true(o.elapsed < DEADLINE, ("returned after %.2f s, past its deadline"):format(o.elapsed))
+  local res, err = o.res, o.err
   assert.are.same({}, leaks(err))
   if res == nil then
-    assert.is_true(smartcar.SmartcarError.is(err), "no SmartcarError: " .. tostring(err))
+    assert.is_true(o.isError, "no SmartcarError: " .. tostring(err))
+    assert.are.same({}, leaks(o.shown))
     assert.are.equal("SmartcarError", err.name)
     assert.is_string(err.message)
-    assert.are.equal(err.message, tostring(err))
+    assert.are.equal(err.message, o.shown)
   else
     assert.is_nil(err)
   end
-  return res, err, elapsed
+  return res, err, o.elapsed
+end
+
+-- Run the calls in `list` (one name or several) on `transport`; the checked outcomes.
+local function call(transport, origin, list, extra)
+  local outcomes, user_agent = transport.run(origin, type(list) == "string" and { list } or list, extra)
+  for _, o in ipairs(outcomes) do checked(o) end
+  return outcomes, user_agent
 end
 
 describe("the fault matrix", function()
   local server
   lazy_setup(function() server = hostile.start() end)
-  lazy_teardown(function() if server then server.stop() end end)
+  lazy_teardown(function()
+    if server then server.stop() end
+    stop_nginx()
+  end)
 
   -- retries (API.md 0.2) come with the retries-and-deadlines work; until then these wait
   local it_retry = retry_supported and it or pending
@@ -360,8 +394,8 @@ describe("the fault matrix", function()
           it(("%s: %s"):format(behaviour, how), function()
             server.reset()
             local origin = case.origin and case.origin(server) or server.origin(behaviour)
-            local sc = instance(origin, transport.make())
-            local res, err, elapsed = call(CALLS[how], sc)
+            local o = call(transport, origin, how)[1]
+            local res, err, elapsed = o.res, o.err, o.elapsed
             local received = server.requests()
             check(res, err, received, elapsed)
             local expected = case.received or 1
@@ -376,8 +410,7 @@ describe("the fault matrix", function()
 
       it("sends exactly the request asked for: GET", function()
         server.reset()
-        local sc = instance(server.origin("ok"), transport.make())
-        call(CALLS.odometer, sc)
+        local _, user_agent = call(transport, server.origin("ok"), "odometer")
         local received = server.requests()
         assert.are.equal(1, #received)
         local r = received[1]
@@ -385,7 +418,7 @@ describe("the fault matrix", function()
         assert.are.equal("/b/ok/v2.0/vehicles/vid/odometer", r.target)
         assert.are.same({ "Bearer " .. TOKEN }, r.headers.authorization)
         assert.are.same({ "metric" }, r.headers["sc-unit-system"])
-        assert.are.same({ sc.userAgent }, r.headers["user-agent"])
+        assert.are.same({ user_agent }, r.headers["user-agent"])
         assert.are.same({ "127.0.0.1:" .. server.port }, r.headers.host)
         assert.is_nil(r.headers["content-length"])
         assert.is_nil(r.headers["content-type"])
@@ -394,8 +427,7 @@ describe("the fault matrix", function()
 
       it("sends exactly the request asked for: POST with its JSON body", function()
         server.reset()
-        local sc = instance(server.origin("ok"), transport.make())
-        local res = call(CALLS.lock, sc)
+        local res = call(transport, server.origin("ok"), "lock")[1].res
         assert.are.equal("success", res.status)
         local received = server.requests()
         assert.are.equal(1, #received)
@@ -410,8 +442,7 @@ describe("the fault matrix", function()
 
       it("sends exactly the request asked for: the token exchange, Basic credentials and a form", function()
         server.reset()
-        local sc = instance(server.origin("echo-oauth"), transport.make())
-        call(CALLS.exchangeCode, sc)
+        call(transport, server.origin("echo-oauth"), "exchangeCode")
         local r = server.requests()[1]
         assert.are.equal("POST", r.method)
         assert.are.equal("/b/echo-oauth/oauth/token", r.path)
@@ -431,10 +462,9 @@ describe("the fault matrix", function()
       for _, how in ipairs { "lock", "disconnect" } do
         it("a dead keep-alive connection under a command (" .. how .. ") never sends it twice", function()
           server.reset()
-          local sc = instance(server.origin("kadead"), transport.make())
-          local primed = call(CALLS.odometer, sc)
-          assert.are.equal(12.5, primed.distance)
-          local res, err = call(CALLS[how], sc)
+          local outcomes = call(transport, server.origin("kadead"), { "odometer", how })
+          assert.are.equal(12.5, outcomes[1].res.distance)
+          local res, err = outcomes[2].res, outcomes[2].err
           local commands = {}
           for _, r in ipairs(server.requests()) do
             if r.method == WIRE[how][1] then commands[#commands + 1] = r end
@@ -448,6 +478,18 @@ describe("the fault matrix", function()
           end
         end)
       end
+
+      if not transport.custom then
+        it("a GET on a keep-alive connection that died unanswered is sent once more, on a fresh one", function()
+          server.reset()
+          local outcomes = call(transport, server.origin("kadead"), { "odometer", "odometer" })
+          assert.are.equal(12.5, outcomes[2].res.distance)
+          local received = server.requests()
+          assert.are.equal(3, #received)
+          assert.are.equal(received[1].conn, received[2].conn)
+          assert.are_not.equal(received[2].conn, received[3].conn)
+        end)
+      end
     end)
   end
 end)
@@ -456,19 +498,16 @@ end)
   local server
   local RETRY = { attempts = 3, baseDelay = 10, maxDelay = 50 }
   lazy_setup(function() server = hostile.start() end)
-  lazy_teardown(function() if server then server.stop() end end)
-
-  local function retrying(origin, transport)
-    local ok, sc = pcall(instance, origin, transport and transport.make(), { retry = RETRY })
-    assert(ok, "smartcar.new{ retry = {...} } raised: " .. tostring(sc))
-    return sc
-  end
+  lazy_teardown(function()
+    if server then server.stop() end
+    stop_nginx()
+  end)
 
   local function run(behaviour, how, transport)
     server.reset()
     local origin = behaviour == "refused" and "http://127.0.0.1:" .. free_port() or server.origin(behaviour)
-    local res, err, elapsed = call(CALLS[how], retrying(origin, transport))
-    return res, err, requests_to(server.requests(), behaviour), elapsed
+    local o = call(transport, origin, how, { retry = RETRY })[1]
+    return o.res, o.err, requests_to(server.requests(), behaviour), o.elapsed
   end
 
   for _, transport in ipairs(TRANSPORTS) do
@@ -503,50 +542,47 @@ end)
         network(res, err)
         assert.are.equal(3, err.attempts)
       end)
+
+      if transport.custom then return end -- the wire's own cases
+
+      it("a GET that meets a reset is tried 3 times", function()
+        local res, err, received = run("reset-headers", "odometer", transport)
+        network(res, err)
+        assert.are.equal(3, #received)
+        assert.are.equal(3, err.attempts)
+      end)
+
+      it("a command read by the server and left unanswered is not sent again", function()
+        for _, how in ipairs { "lock", "disconnect" } do
+          local res, err, received = run("empty", how, transport)
+          network(res, err)
+          assert.are.equal(1, #received, how)
+          assert.are.equal(1, err.attempts, how)
+        end
+      end)
+
+      it("a command on a dead keep-alive connection is not sent again", function()
+        server.reset()
+        local outcomes = call(transport, server.origin("kadead"), { "odometer", "lock" }, { retry = RETRY })
+        local res, err = outcomes[2].res, outcomes[2].err
+        local posts = {}
+        for _, r in ipairs(server.requests()) do
+          if r.method == "POST" then posts[#posts + 1] = r end
+        end
+        assert.are.equal(1, #posts, ("the command reached the server %d times"):format(#posts))
+        if posts[1].n == 1 then
+          assert.are.equal("success", res.status)
+        else
+          network(res, err)
+          assert.are.equal(1, err.attempts)
+        end
+      end)
+
+      it("a GET on a dead keep-alive connection succeeds", function()
+        server.reset()
+        local outcomes = call(transport, server.origin("kadead"), { "odometer", "odometer" }, { retry = RETRY })
+        assert.are.equal(12.5, outcomes[2].res.distance)
+      end)
     end)
   end
-
-  describe("via libcurl", function()
-    it("a GET that meets a reset is tried 3 times", function()
-      local res, err, received = run("reset-headers", "odometer")
-      network(res, err)
-      assert.are.equal(3, #received)
-      assert.are.equal(3, err.attempts)
-    end)
-
-    it("a command read by the server and left unanswered is not sent again", function()
-      for _, how in ipairs { "lock", "disconnect" } do
-        local res, err, received = run("empty", how)
-        network(res, err)
-        assert.are.equal(1, #received, how)
-        assert.are.equal(1, err.attempts, how)
-      end
-    end)
-
-    it("a command on a dead keep-alive connection is not sent again", function()
-      server.reset()
-      local sc = retrying(server.origin("kadead"))
-      assert(call(CALLS.odometer, sc))
-      local res, err = call(CALLS.lock, sc)
-      local posts = {}
-      for _, r in ipairs(server.requests()) do
-        if r.method == "POST" then posts[#posts + 1] = r end
-      end
-      assert.are.equal(1, #posts, ("the command reached the server %d times"):format(#posts))
-      if posts[1].n == 1 then
-        assert.are.equal("success", res.status)
-      else
-        network(res, err)
-        assert.are.equal(1, err.attempts)
-      end
-    end)
-
-    it("a GET on a dead keep-alive connection succeeds", function()
-      server.reset()
-      local sc = retrying(server.origin("kadead"))
-      assert(call(CALLS.odometer, sc))
-      local res = call(CALLS.odometer, sc)
-      assert.are.equal(12.5, res.distance)
-    end)
-  end)
 end)

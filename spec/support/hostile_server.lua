@@ -7,7 +7,8 @@
 -- is closed at once after accept. Control paths: GET /_control/requests (what
 -- was received, as a Lua table constructor: method, target, path, version,
 -- headers, body, connection id, request number on that connection), POST
--- /_control/reset, GET /_control/errors, POST /_control/stop. Connections run
+-- /_control/reset (forget the recording, close every other connection), GET
+-- /_control/errors, POST /_control/stop. Connections run
 -- concurrently as coroutines on one select loop. It stops by itself once the
 -- parent process is gone (checked every second), after its lifetime (120 s by
 -- default), or on /_control/stop; every connection has its own hard deadline.
@@ -19,6 +20,11 @@
 local M = {}
 
 local socket = require "socket"
+do -- run as a script, it finds the suite's modules beside itself
+  local dir = debug.getinfo(1, "S").source:match("^@(.*)/support/[^/]*$")
+  if dir then package.path = dir .. "/?.lua;" .. package.path end
+end
+local serialize = require "support.serialize"
 
 ---------------------------------------------------------------------------
 -- Encoders shared by the server and the spec
@@ -68,26 +74,6 @@ end
 
 ---------------------------------------------------------------------------
 -- The server
-
-local function serialize(v, out)
-  local t = type(v)
-  if t == "table" then
-    out[#out + 1] = "{"
-    for k, x in pairs(v) do
-      out[#out + 1] = "["
-      serialize(k, out)
-      out[#out + 1] = "]="
-      serialize(x, out)
-      out[#out + 1] = ","
-    end
-    out[#out + 1] = "}"
-  elseif t == "string" then
-    out[#out + 1] = ("%q"):format(v):gsub("\r", "\\r"):gsub("\n", "\\n")
-  else
-    out[#out + 1] = tostring(v)
-  end
-  return out
-end
 
 local REASONS = {
   [200] = "OK", [301] = "Moved Permanently", [302] = "Found", [307] = "Temporary Redirect",
@@ -424,11 +410,19 @@ local function main(ppid, lifetime)
       req.conn, req.n, req.seq = c.id, c.n, seq
 
       if req.path == "/_control/requests" then
-        c.respond(200, { { "Content-Type", "text/plain" } }, "return " .. table.concat(serialize(records, {})))
+        c.respond(200, { { "Content-Type", "text/plain" } }, serialize.dump(records))
       elseif req.path == "/_control/errors" then
-        c.respond(200, { { "Content-Type", "text/plain" } }, "return " .. table.concat(serialize(errors, {})))
+        c.respond(200, { { "Content-Type", "text/plain" } }, serialize.dump(errors))
       elseif req.path == "/_control/reset" then
+        -- a clean slate: no recording, and no connection of an earlier case left open
+        -- for a client to reuse
         records = {}
+        for _, t in ipairs(tasks) do
+          if t.sock ~= sock then
+            t.sock:close()
+            t.deadline = 0
+          end
+        end
         c.respond(200, { { "Content-Type", "text/plain" } }, "reset")
       elseif req.path == "/_control/stop" then
         c.respond(200, { { "Content-Type", "text/plain" } }, "stopping")
@@ -536,17 +530,6 @@ local function fetch(self, method, path)
   return raw:match("\r\n\r\n(.*)$")
 end
 
-local function load_table(src)
-  local chunk
-  if rawget(_G, "setfenv") then
-    chunk = assert(loadstring(src))
-    setfenv(chunk, {})
-  else
-    chunk = assert(load(src, "records", "t", {}))
-  end
-  return chunk()
-end
-
 --- Start a server in the background: returns a handle with `port`, `closePort`, `origin(behaviour)`,
 -- `requests()` (what it received since the last `reset()`, oldest first), `errors()` and `stop()`.
 function M.start(lifetime)
@@ -562,9 +545,9 @@ function M.start(lifetime)
   handle.url = "http://127.0.0.1:" .. port
   function handle.origin(behaviour) return handle.url .. "/b/" .. behaviour end
   function handle.requests()
-    return load_table(fetch(handle, "GET", "/_control/requests"))
+    return serialize.load(fetch(handle, "GET", "/_control/requests"))
   end
-  function handle.errors() return load_table(fetch(handle, "GET", "/_control/errors")) end
+  function handle.errors() return serialize.load(fetch(handle, "GET", "/_control/errors")) end
   function handle.reset() fetch(handle, "POST", "/_control/reset") end
   function handle.stop() pcall(fetch, handle, "POST", "/_control/stop") end
   return handle

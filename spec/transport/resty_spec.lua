@@ -3,55 +3,30 @@
 local smartcar = require "smartcar"
 local browser = require "smartcar_emulator.browser"
 local H = require "helper"
-
-local function free_port()
-  return 20000 + (os.time() * 7919 + math.random(1, 30000)) % 30000
-end
+local nginx = require "support.nginx"
 
 describe("the OpenResty transport in a real nginx", function()
-  local prefix, port, origin
+  local server, origin
   setup(function()
     H.reset()
     H.configure()
-    prefix = assert(io.popen("mktemp -d")):read("*l")
-    local root = assert(io.popen("pwd")):read("*l")
-    local conf = assert(io.open("examples/nginx/nginx.conf")):read("*a")
-    conf = conf:gsub("daemon off;", "daemon on;")
-      :gsub("error_log stderr notice;", "error_log " .. prefix .. "/error.log notice;")
-      :gsub("pid [^;]+;", "pid " .. prefix .. "/nginx.pid;")
-      :gsub('"lua/', '"' .. root .. "/lua/"):gsub(";lua/", ";" .. root .. "/lua/")
-      :gsub(";examples/", ";" .. root .. "/examples/"):gsub('"build/', '"' .. root .. "/build/")
-      :gsub("_temp_path /tmp", "_temp_path " .. prefix)
+    local example = assert(io.open("examples/nginx/nginx.conf")):read("*a")
     local env = ("SMARTCAR_API_ORIGIN=%s SMARTCAR_AUTH_ORIGIN=%s SMARTCAR_CONNECT_ORIGIN=%s " ..
       "SMARTCAR_CLIENT_ID=%s SMARTCAR_CLIENT_SECRET=%s SMARTCAR_REDIRECT_URI=%s SMARTCAR_MANAGEMENT_TOKEN=%s")
       :format(H.origin, H.origin, H.origin, H.CLIENT_ID, H.CLIENT_SECRET, H.REDIRECT_URI, H.AMT)
-    math.randomseed(os.time())
-    for _ = 1, 20 do
-      port = free_port()
-      local f = assert(io.open(prefix .. "/nginx.conf", "w"))
-      f:write((conf:gsub("listen 127%.0%.0%.1:8000;", "listen 127.0.0.1:" .. port .. ";")))
-      f:close()
-      os.execute(("env -u LUA_PATH -u LUA_CPATH %s nginx -p %s -c %s/nginx.conf -e %s/error.log 2>/dev/null")
-        :format(env, root, prefix, prefix))
-      local started = io.open(prefix .. "/nginx.pid")
-      if started then started:close() break end
-    end
-    origin = "http://127.0.0.1:" .. port
-    for _ = 1, 50 do
-      if H.http("GET", origin .. "/nope") then break end
-      os.execute("sleep 0.1")
-    end
+    server = nginx.start(function(port, prefix, root)
+      return (example:gsub("daemon off;", "daemon on;")
+        :gsub("error_log stderr notice;", "error_log " .. prefix .. "/error.log notice;")
+        :gsub("pid [^;]+;", "pid " .. prefix .. "/nginx.pid;")
+        :gsub('"lua/', '"' .. root .. "/lua/"):gsub(";lua/", ";" .. root .. "/lua/")
+        :gsub(";examples/", ";" .. root .. "/examples/"):gsub('"build/', '"' .. root .. "/build/")
+        :gsub("_temp_path /tmp", "_temp_path " .. prefix)
+        :gsub("listen 127%.0%.0%.1:8000;", "listen 127.0.0.1:" .. port .. ";"))
+    end, env)
+    origin = server.origin
   end)
 
-  teardown(function()
-    local f = io.open(prefix .. "/nginx.pid")
-    if f then
-      local pid = f:read("*l")
-      f:close()
-      os.execute("kill " .. pid .. " 2>/dev/null; sleep 0.3")
-    end
-    os.execute("rm -rf " .. prefix)
-  end)
+  teardown(function() server.stop() end)
 
   it("runs Connect, the token exchange and vehicle reads from inside nginx", function()
     local connect = assert(H.http("GET", origin .. "/connect?state=ngx-1"))

@@ -6,59 +6,252 @@
 --    smartcar.configure { transport = require("smartcar.transport.resty").new() }
 --
 -- Requests are built and responses parsed in C as usual; only the I/O runs here, in
--- Lua, where it may yield. Connections go back to nginx's keep-alive pool. The
--- object has `request` and `many` (one light thread per request), as every
--- transport (see `smartcar.transport.libcurl`).
+-- Lua, where it may yield. It keeps the libcurl transport's promises: `timeout`
+-- bounds the whole request (a body dripped byte by byte ends at the deadline),
+-- `connectTimeout` the connection, `maxResponseSize` every body however it is
+-- framed; a command is never sent twice; each failure gives the same code and
+-- message form as libcurl's. Connections go back to nginx's keep-alive pool, one
+-- pool per scheme, host, port and certificate check. The object has `request` and
+-- `many` (one light thread per request), as every transport (see
+-- `smartcar.transport.libcurl`). HTTPS trusts nginx's `lua_ssl_trusted_certificate`
+-- (`caFile` and `caPath` are libcurl's).
 -- @module smartcar.transport.resty
 
 local core = require "smartcar.core"
 core.own()
 
-local concat, tonumber, lower = table.concat, tonumber, string.lower
+local concat, tonumber, lower, find, sub, byte = table.concat, tonumber, string.lower, string.find, string.sub, string.byte
+local min, floor, pcall = math.min, math.floor, pcall
 
 local M = {}
 
 local OPTIONS = { poolSize = true, keepalive = true, sslVerify = true }
+local HEAD_LIMIT = 100 * 1024 -- status line and headers, as libcurl's limit on one header
+local LINE_LIMIT = 1024       -- a chunk-size line
+local CHUNK = 16384           -- bytes asked of the socket at a time
 
-local function failure(err)
-  if err == "timeout" then return nil, "TIMEOUT", "Request timed out" end
-  return nil, "NETWORK", tostring(err)
+-- The failures, in libcurl's words (curl_easy_strerror) so that both transports
+-- tell the same story.
+local WHAT = {
+  connect = "Couldn't connect to server", resolve = "Couldn't resolve host name",
+  send = "Failed sending data to the peer", recv = "Failure when receiving data from the peer",
+  nothing = "Server returned nothing (no headers, no data)", partial = "Transferred a partial file",
+  tls = "SSL connect error", verify = "SSL peer certificate or SSH remote key was not OK",
+}
+
+-- One request in flight: the socket, the read buffer (`buf` from `pos`), the
+-- deadline (s, nginx clock), the limits, whether a byte of the answer came back.
+local Conn = {}
+Conn.__index = Conn
+
+local update_time, ngx_now -- nginx's clock, set by M.new
+local function now()
+  update_time()
+  return ngx_now()
 end
 
--- Read the headers after the status line into {lower-cased name = value}.
-local function read_headers(sock)
-  local headers = {}
+function Conn:failure(stage, err)
+  if err == "timeout" then return nil, "TIMEOUT", ("Request timed out after %d ms"):format(self.timeout) end
+  if err == "too large" then
+    return nil, "INVALID_RESPONSE", ("Response exceeds the limit of %d bytes"):format(self.limit)
+  end
+  if err == "unreadable" then
+    return nil, "INVALID_RESPONSE", "The server's answer cannot be read: " .. self.why
+  end
+  if stage == "recv" and err == "closed" then stage = self.answered and "partial" or "nothing" end
+  if stage == "connect" and find(tostring(err), "resolve", 1, true) then stage = "resolve" end
+  if stage == "tls" and find(tostring(err), "verify", 1, true) then stage = "verify" end
+  local message = WHAT[stage] .. ": " .. tostring(err)
+  if self.command and self.sent then message = message .. " (the request may have reached the server)" end
+  return nil, "NETWORK", message
+end
+
+-- Time left before the deadline, in ms for settimeout; nil once it has passed.
+function Conn:left()
+  local ms = floor((self.deadline - now()) * 1000)
+  if ms <= 0 then return nil end
+  return ms
+end
+
+-- Read more bytes into the buffer (at most `max`).
+function Conn:fill(max)
+  local ms = self:left()
+  if not ms then return nil, "timeout" end
+  local sock = self.sock
+  sock:settimeout(ms)
+  local data, err = sock:receiveany(max or CHUNK)
+  if not data then return nil, err end
+  self.answered = true
+  if self.pos > #self.buf then
+    self.buf, self.pos = data, 1
+  else
+    self.buf = sub(self.buf, self.pos) .. data
+    self.pos = 1
+  end
+  return true
+end
+
+-- The next line (without its CR LF), of at most `limit` bytes.
+function Conn:line(limit)
+  local scanned = 0 -- bytes from `pos` on already searched
   while true do
-    local line, err = sock:receive("*l")
-    if not line then return nil, err end
-    if line == "" then return headers end
-    local name, value = line:match("^([^:]+):%s*(.-)%s*$")
-    if name then
-      name = lower(name)
-      headers[name] = headers[name] and (headers[name] .. ", " .. value) or value
+    local i = find(self.buf, "\n", self.pos + scanned, true)
+    if i then
+      if i - self.pos > limit then return nil, "unreadable" end
+      local line = sub(self.buf, self.pos, byte(self.buf, i - 1) == 13 and i - 2 or i - 1)
+      self.pos = i + 1
+      return line
     end
+    scanned = #self.buf - self.pos + 1
+    if scanned > limit then return nil, "unreadable" end
+    local ok, err = self:fill()
+    if not ok then return nil, err end
   end
 end
 
-local function read_chunked(sock, limit)
+-- Exactly `n` more bytes.
+function Conn:exact(n)
+  local have = #self.buf - self.pos + 1
+  if have >= n then
+    local data = sub(self.buf, self.pos, self.pos + n - 1)
+    self.pos = self.pos + n
+    return data
+  end
+  local parts = { sub(self.buf, self.pos) }
+  self.buf, self.pos = "", 1
+  while have < n do
+    local ok, err = self:fill(min(n - have, CHUNK))
+    if not ok then return nil, err end
+    parts[#parts + 1] = self.buf
+    have = have + #self.buf
+    self.buf = ""
+  end
+  return concat(parts)
+end
+
+-- Everything until the server closes the connection.
+function Conn:rest()
+  local parts, size = { sub(self.buf, self.pos) }, #self.buf - self.pos + 1
+  self.buf, self.pos = "", 1
+  while true do
+    if size > self.limit then return nil, "too large" end
+    local ok, err = self:fill()
+    if not ok then
+      if err == "closed" then return concat(parts) end
+      return nil, err
+    end
+    parts[#parts + 1] = self.buf
+    size = size + #self.buf
+    self.buf = ""
+  end
+end
+
+function Conn:chunked()
   local parts, size = {}, 0
   while true do
-    local line, err = sock:receive("*l")
+    local line, err = self:line(LINE_LIMIT)
     if not line then return nil, err end
     local n = tonumber(line:match("^%x+"), 16)
-    if not n then return nil, "bad chunk size" end
+    if not n then
+      self.why = "bad chunk size"
+      return nil, "unreadable"
+    end
     if n == 0 then
-      repeat line, err = sock:receive("*l") until not line or line == ""
+      repeat -- trailers
+        line, err = self:line(HEAD_LIMIT)
+      until not line or line == ""
       if not line then return nil, err end
       return concat(parts)
     end
     size = size + n
-    if size > limit then return nil, "too large" end
-    local data, derr = sock:receive(n)
-    if not data then return nil, derr end
+    if size > self.limit then return nil, "too large" end
+    local data
+    data, err = self:exact(n)
+    if not data then return nil, err end
     parts[#parts + 1] = data
-    sock:receive(2) -- CRLF after the chunk
+    line, err = self:line(LINE_LIMIT)
+    if line ~= "" then
+      if not line then return nil, err end
+      self.why = "bad chunk end"
+      return nil, "unreadable"
+    end
   end
+end
+
+-- The status line and headers of the final answer (1xx answers are skipped).
+-- @return status, version ("1.0"|"1.1"), headers | nil, err
+function Conn:head()
+  local total = 0
+  local function next_line()
+    local line, err = self:line(HEAD_LIMIT - total)
+    if line then total = total + #line + 2 end
+    if err == "unreadable" or total > HEAD_LIMIT then
+      self.why = "the status line and headers exceed 100 KiB"
+      return nil, "unreadable"
+    end
+    return line, err
+  end
+  while true do
+    local line, err = next_line()
+    if not line then return nil, err end
+    local version, code, rest = line:match("^HTTP/(1%.[01]) (%d%d%d)(.*)$")
+    if not version or (rest ~= "" and byte(rest) ~= 32) then
+      self.why = "not an HTTP status line"
+      return nil, "unreadable"
+    end
+    local headers = {}
+    while true do
+      line, err = next_line()
+      if not line then return nil, err end
+      if line == "" then break end
+      local name, value = line:match("^([^:%s]+):[ \t]*(.-)[ \t]*$")
+      if name then
+        name = lower(name)
+        local seen = headers[name]
+        headers[name] = seen and (seen .. ", " .. value) or value
+      end
+    end
+    local status = tonumber(code)
+    if status >= 200 or status == 101 then return status, version, headers end
+  end
+end
+
+-- Whether the connection may carry the next request once this answer is read.
+local function reusable(version, headers)
+  local connection = lower(headers.connection or "")
+  if version == "1.0" then return find(connection, "keep-alive", 1, true) ~= nil end
+  return not find(connection, "close", 1, true)
+end
+
+local function parse_url(url)
+  local scheme, host, port, path = url:match("^(https?)://(%[[%x:.]+%])(:?%d*)([^#]*)$")
+  if not scheme then scheme, host, port, path = url:match("^(https?)://([^/:?#%[%]@]+)(:?%d*)([^#]*)$") end
+  if not scheme then return nil end
+  local default = scheme == "https" and 443 or 80
+  port = tonumber(port:sub(2)) or default
+  if sub(path, 1, 1) ~= "/" then path = "/" .. path end
+  return scheme, host, port, path, port == default and host or host .. ":" .. port
+end
+
+-- The bytes of the request: the request line, Host, the headers as given (Accept:
+-- */* unless one is given, as libcurl), Content-Length when there is a body or the
+-- method expects one.
+local function serialize(method, path, authority, headers, body)
+  local lines, accept = { method, " ", path, " HTTP/1.1\r\nHost: ", authority, "\r\n" }, false
+  for name, value in pairs(headers or {}) do
+    if find(value, "[\r\n%z]") or find(name, "[\r\n:%z%s]") then
+      core.raise("header names and values must not contain line breaks or NUL bytes")
+    end
+    if lower(name) == "accept" then accept = true end
+    lines[#lines + 1] = name .. ": " .. value .. "\r\n"
+  end
+  if not accept then lines[#lines + 1] = "Accept: */*\r\n" end
+  if body or method == "POST" or method == "PUT" or method == "PATCH" then
+    lines[#lines + 1] = "Content-Length: " .. #(body or "") .. "\r\n"
+  end
+  lines[#lines + 1] = "\r\n"
+  lines[#lines + 1] = body
+  return concat(lines)
 end
 
 --- Make a transport.
@@ -70,78 +263,99 @@ function M.new(options)
   local ngx = _G.ngx
   if type(ngx) ~= "table" or not ngx.socket then core.raise("the resty transport runs only inside nginx (ngx_lua)") end
   local tcp, spawn, wait = ngx.socket.tcp, ngx.thread.spawn, ngx.thread.wait
+  update_time, ngx_now = ngx.update_time, ngx.now
   local pool_size = options.poolSize or 32
   local keepalive = options.keepalive or 60000
   local verify = options.sslVerify ~= false
 
-  local transport = {}
-
-  function transport.request(_, method, url, headers, body, limits)
-    local limit = limits.maxResponseSize
-    local scheme, host, port, path = url:match("^(https?)://([^/:?#]+):?(%d*)([^#]*)$")
-    if not scheme then return nil, "NETWORK", "unsupported URL" end
-    port = tonumber(port) or (scheme == "https" and 443 or 80)
-    if path == "" then path = "/" end
-
+  -- One attempt on one connection; `fresh` asks for a connection of its own.
+  local function attempt(c, scheme, host, port, request, fresh)
     local sock = tcp()
-    sock:settimeout(limits.timeout)
-    local ok, err = sock:connect(host, port, { pool_size = pool_size, pool = ("%s:%d:%s"):format(host, port,
-      scheme == "https" and tostring(verify) or "plain") })
-    if not ok then return failure(err) end
-    if scheme == "https" and sock:getreusedtimes() == 0 then
-      ok, err = sock:sslhandshake(nil, host, verify)
-      if not ok then sock:close() return failure(err) end
-    end
-
-    local lines = { method, " ", path, " HTTP/1.1\r\nHost: ", host, "\r\n" }
-    for name, value in pairs(headers or {}) do
-      if value:find("[\r\n%z]") or name:find("[\r\n:%z]") then
+    c.sock, c.buf, c.pos, c.answered, c.sent, c.dead = sock, "", 1, false, false, false
+    local ms = c:left()
+    if not ms then return c:failure("connect", "timeout") end
+    sock:settimeouts(min(ms, c.connectTimeout), ms, ms)
+    local pool = ("%s:%s:%d:%s"):format(scheme, host, port, scheme == "https" and tostring(verify) or "")
+    if fresh then pool = pool .. ":fresh" end
+    local ok, err = sock:connect(host, port, { pool = pool, pool_size = pool_size })
+    if not ok then return c:failure("connect", err) end
+    local reused = sock:getreusedtimes() > 0
+    if scheme == "https" and not reused then
+      local done
+      done, ok, err = pcall(sock.sslhandshake, sock, false, host:match("^%[") and nil or host, verify)
+      if not done or not ok then
         sock:close()
-        core.raise("header names and values must not contain line breaks or NUL bytes")
+        return c:failure("tls", done and err or ok)
       end
-      lines[#lines + 1] = name .. ": " .. value .. "\r\n"
     end
-    if body then lines[#lines + 1] = "Content-Length: " .. #body .. "\r\n" end
-    lines[#lines + 1] = "\r\n"
-    lines[#lines + 1] = body
-    ok, err = sock:send(concat(lines))
-    if not ok then sock:close() return failure(err) end
-
-    local status_line
-    status_line, err = sock:receive("*l")
-    if not status_line then sock:close() return failure(err) end
-    local status = tonumber(status_line:match("^HTTP/%d%.%d (%d%d%d)"))
-    if not status then sock:close() return nil, "INVALID_RESPONSE", "Not an HTTP response" end
-    local rh
-    rh, err = read_headers(sock)
-    if not rh then sock:close() return failure(err) end
-
-    local data
-    if method == "HEAD" or status == 204 or status == 304 then
+    ms = c:left()
+    if not ms then sock:close() return c:failure("send", "timeout") end
+    sock:settimeout(ms)
+    ok, err = sock:send(request)
+    c.sent = true
+    if not ok then
+      sock:close()
+      c.dead = reused
+      return c:failure("send", err)
+    end
+    local status, version, headers = c:head()
+    local data, until_close
+    if not status then
+      err = version
+    elseif c.method == "HEAD" or status == 204 or status == 304 or status == 101 then
       data = ""
-    elseif rh["transfer-encoding"] and rh["transfer-encoding"]:lower():find("chunked", 1, true) then
-      data, err = read_chunked(sock, limit)
-    elseif rh["content-length"] then
-      local n = tonumber(rh["content-length"])
-      if not n or n > limit then
-        sock:close()
-        return nil, "INVALID_RESPONSE", ("Response exceeds the limit of %d bytes"):format(limit)
+    elseif find(lower(headers["transfer-encoding"] or ""), "chunked", 1, true) then
+      data, err = c:chunked()
+    elseif headers["content-length"] then
+      local n = tonumber(headers["content-length"]:match("^%d+$"))
+      if not n then
+        c.why, err = "bad Content-Length", "unreadable"
+      elseif n > c.limit then
+        err = "too large"
+      else
+        data, err = c:exact(n)
       end
-      data, err = sock:receive(n)
     else
-      data, err = sock:receive("*a")
-      if data and #data > limit then data, err = nil, "too large" end
-      rh.connection = "close"
+      data, err = c:rest()
+      if data and #data > c.limit then data, err = nil, "too large" end
+      until_close = true
     end
     if not data then
       sock:close()
-      if err == "too large" then
-        return nil, "INVALID_RESPONSE", ("Response exceeds the limit of %d bytes"):format(limit)
-      end
-      return failure(err)
+      c.dead = reused and not c.answered
+      return c:failure("recv", err)
     end
-    if (rh.connection or ""):lower() == "close" then sock:close() else sock:setkeepalive(keepalive) end
-    return status, rh, data
+    if not (fresh or until_close) and status ~= 101 and c.pos > #c.buf and reusable(version, headers) then
+      sock:setkeepalive(keepalive)
+    else
+      sock:close()
+    end
+    return status, headers, data
+  end
+
+  local transport = {}
+
+  function transport.request(_, method, url, headers, body, limits)
+    local scheme, host, port, path, authority = parse_url(url)
+    if not scheme then return nil, "NETWORK", "URL rejected: Malformed input to a URL function" end
+    local c = setmetatable({
+      method = method, timeout = limits.timeout, connectTimeout = limits.connectTimeout or limits.timeout,
+      limit = limits.maxResponseSize, command = method ~= "GET" and method ~= "HEAD",
+    }, Conn)
+    c.deadline = now() + c.timeout / 1000
+    if scheme == "https" and (limits.caFile or limits.caPath) then
+      return nil, "NETWORK", "SSL connect error: caFile and caPath are libcurl's; inside nginx set " ..
+        "lua_ssl_trusted_certificate"
+    end
+    local request = serialize(method, path, authority, headers, body)
+    -- As libcurl: a command without a body gets a connection of its own; a reused
+    -- connection that died before answering is tried once more on a fresh one,
+    -- unless the request is a command (never sent twice).
+    local a, b, d = attempt(c, scheme, host, port, request, c.command and (body or "") == "")
+    if a == nil and c.dead and not c.command then
+      a, b, d = attempt(c, scheme, host, port, request, true)
+    end
+    return a, b, d
   end
 
   -- At most `concurrency` light threads, each taking the next request until none is left.
