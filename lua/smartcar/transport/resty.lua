@@ -59,6 +59,10 @@ function Conn:failure(stage, err)
     return nil, "INVALID_RESPONSE", "The server's answer cannot be read: " .. self.why
   end
   if stage == "recv" and err == "closed" then stage = self.answered and "partial" or "nothing" end
+  if self.command and self.dead then
+    return nil, "NETWORK", "The connection closed before any answer: the request may have reached the server " ..
+      "and was not sent again"
+  end
   if stage == "connect" and find(tostring(err), "resolve", 1, true) then stage = "resolve" end
   if stage == "tls" and find(tostring(err), "verify", 1, true) then stage = "verify" end
   local message = WHAT[stage] .. ": " .. tostring(err)
@@ -295,7 +299,7 @@ function M.new(options)
     c.sent = true
     if not ok then
       sock:close()
-      c.dead = reused
+      c.dead = reused and err ~= "timeout"
       return c:failure("send", err)
     end
     local status, version, headers = c:head()
@@ -322,7 +326,7 @@ function M.new(options)
     end
     if not data then
       sock:close()
-      c.dead = reused and not c.answered
+      c.dead = reused and not c.answered and err ~= "timeout"
       return c:failure("recv", err)
     end
     if not (fresh or until_close) and status ~= 101 and c.pos > #c.buf and reusable(version, headers) then
