@@ -92,7 +92,7 @@ check-memory: deps
 # --- fuzzing: libFuzzer (clang) targets fuzz/<target>.c linked with src/*.c and Lua 5.4 ---
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-FUZZ_TARGETS := parse build
+FUZZ_TARGETS := parse build json
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LUA_CFLAGS := $(shell pkg-config --cflags lua5.4)
 FUZZ_LUA_LIBS := $(shell pkg-config --libs lua5.4)

@@ -11,7 +11,7 @@
 -- with a configuration of its own.
 -- @module smartcar
 
-require "cjson.safe" -- the C core takes its JSON codec from the loaded modules
+require "cjson.safe" -- the C core takes its JSON encoder from the loaded modules (it decodes on its own)
 local core = require "smartcar.core"
 local config = require "smartcar.config"
 local Client = require "smartcar.client"
