@@ -39,6 +39,7 @@ build = {
     ["smartcar_emulator.http"] = "lua/smartcar_emulator/http.lua",
     ["smartcar_emulator.json"] = "lua/smartcar_emulator/json.lua",
     ["smartcar_emulator.state"] = "lua/smartcar_emulator/state.lua",
+    ["smartcar_emulator.stats"] = "lua/smartcar_emulator/stats.lua",
     ["smartcar_emulator.util"] = "lua/smartcar_emulator/util.lua",
     ["smartcar_emulator.v3"] = "lua/smartcar_emulator/v3.lua",
     ["smartcar_emulator.vehicle"] = "lua/smartcar_emulator/vehicle.lua",

@@ -83,6 +83,75 @@ describe("module functions", function()
     assert.is_string(res.meta.requestId)
   end)
 
+  -- credentials plus the given options
+  local function creds(options)
+    options.clientId, options.clientSecret = H.CLIENT_ID, H.CLIENT_SECRET
+    return options
+  end
+
+  it("getCompatibility() maps the deprecated testMode to mode", function()
+    local vin, tail = "0SCAUDI037A5ADB1C", "scope=read_odometer&country=US&vin=0SCAUDI037A5ADB1C"
+    local _, err = smartcar.getCompatibility(vin, { "read_odometer" }, creds { testMode = true })
+    assert.are.equal("mode=test&" .. tail, H.last().query)
+    assert.are.equal(400, err.statusCode) -- test mode without a test level
+    assert(smartcar.getCompatibility(vin, { "read_odometer" }, creds { testMode = false }))
+    assert.are.equal("mode=live&" .. tail, H.last().query)
+    assert(smartcar.getCompatibility(vin, { "read_odometer" }, "US", creds { testMode = true,
+      testModeCompatibilityLevel = "bev" }))
+    assert.are.equal("mode=test&test_mode_compatibility_level=bev&" .. tail, H.last().query)
+    H.clear()
+    assert.has_error(function() smartcar.getCompatibility(vin, { "read_odometer" }, creds { testMode = "yes" }) end,
+      "bad option 'testMode' to 'getCompatibility' (boolean expected, got string)")
+    assert.are.equal(0, #H.requests())
+  end)
+
+  it("getCompatibilityMatrix() accepts testMode and testModeCompatibilityLevel as the Node SDK sends them", function()
+    local cases = {
+      { { testMode = true }, "mode=test&region=US" },
+      { { testMode = false, make = "TESLA" }, "mode=live&region=US&make=TESLA" },
+      { { testModeCompatibilityLevel = "phev" }, "test_mode_compatibility_level=phev&mode=test&region=US" },
+      { { mode = "live", testModeCompatibilityLevel = "phev" },
+        "mode=test&test_mode_compatibility_level=phev&region=US" },
+      { { testModeCompatibilityLevel = "bev", flags = { x = "y" }, type = "BEV" },
+        "flags=x%3Ay&test_mode_compatibility_level=bev&mode=test&region=US&type=BEV" },
+    }
+    for _, c in ipairs(cases) do
+      local res = assert(smartcar.getCompatibilityMatrix("US", creds(c[1])))
+      local r = H.last()
+      assert.are.equal("/v2.0/compatibility/matrix", r.path)
+      assert.are.equal(c[2], r.query)
+      assert.are.equal(BASIC_CLIENT, r.headers.authorization)
+      assert.is_string(res.meta.requestId)
+    end
+    H.clear()
+    assert.has_error(function() smartcar.getCompatibilityMatrix("US", creds { testModeCompatibilityLevel = 1 }) end,
+      "bad option 'testModeCompatibilityLevel' to 'getCompatibilityMatrix' (a string expected, got 1)")
+    assert.has_error(function() smartcar.getCompatibilityMatrix("US", creds { testMode = 1 }) end,
+      "bad option 'testMode' to 'getCompatibilityMatrix' (boolean expected, got number)")
+    assert.are.equal(0, #H.requests())
+  end)
+
+  it("warns about testMode once per Lua state, whichever function it was given to", function()
+    local lua = arg and arg[-1] or "lua"
+    local function child(code)
+      local p = assert(io.popen(("%s -e %q 2>&1"):format(lua, ("package.path = 'lua/?.lua;lua/?/init.lua;' .. " ..
+        "package.path; package.cpath = %q .. ';' .. package.cpath; local smartcar = require 'smartcar'; " ..
+        "smartcar.configure { transport = function() return 200, {}, '{}' end }; %s")
+        :format(package.cpath:match("^[^;]+"), code))))
+      local out = p:read("*a")
+      p:close()
+      local _, n = out:gsub('the "testMode" option is deprecated, use mode = "test" instead', "")
+      return n, out
+    end
+    local options = "{ clientId = 'a', clientSecret = 'b', testMode = true }"
+    assert.are.equal(1, (child(("for _ = 1, 3 do smartcar.getCompatibility('VIN', { 'read_vin' }, %s) end")
+      :format(options))))
+    assert.are.equal(1, (child(("smartcar.getCompatibilityMatrix('US', %s); smartcar.getCompatibility('VIN', " ..
+      "{ 'read_vin' }, %s); smartcar.AuthClient.new(%s)"):format(options, options, options))))
+    assert.are.equal(0, (child("smartcar.getCompatibilityMatrix('US', { clientId = 'a', clientSecret = 'b', " ..
+      "mode = 'test' })")))
+  end)
+
   it("getConnections() and deleteConnections() use Basic default:<amt>", function()
     local amt = "Basic " .. core.base64("default:" .. H.AMT)
     local all = assert(smartcar.getConnections(H.AMT))

@@ -121,6 +121,51 @@ describe("AuthClient:getAuthUrl", function()
   end)
 end)
 
+describe("smartcar.parseCallback", function()
+  it("decodes every parameter of the redirect from a full URL", function()
+    local cb = smartcar.parseCallback("https://example.com/callback?code=90abecb6-e7ab-4b85-864a-e1c8bf67f2ad" ..
+      "&state=a%20b%26c%3Dd%2F%C3%A9+%2B&error=vehicle_incompatible&error_description=User+denied+access." ..
+      "&vin=0SCAUDI012FE3B132&make=AUDI&model=A4%20Avant&year=2015&user_id=u-1&status_code=400#section")
+    assert.are.same({ code = "90abecb6-e7ab-4b85-864a-e1c8bf67f2ad", state = "a b&c=d/é +", error = "vehicle_incompatible",
+      errorDescription = "User denied access.", vin = "0SCAUDI012FE3B132", make = "AUDI", model = "A4 Avant",
+      year = 2015, userId = "u-1" }, cb)
+    if math.type then assert.are.equal("integer", math.type(cb.year)) end
+  end)
+
+  it("takes just the query string, with or without its ?", function()
+    assert.are.same({ code = "c1", state = "s" }, smartcar.parseCallback("code=c1&state=s"))
+    assert.are.same({ code = "c1", state = "s" }, smartcar.parseCallback("?code=c1&state=s"))
+    assert.are.same({ error = "access_denied", errorDescription = "User denied access to application.", state = "0f" },
+      smartcar.parseCallback("error=access_denied&error_description=User+denied+access+to+application.&state=0f"))
+  end)
+
+  it("leaves absent keys absent", function()
+    assert.are.same({}, smartcar.parseCallback("https://example.com/callback"))
+    assert.are.same({}, smartcar.parseCallback("/callback"))
+    assert.are.same({}, smartcar.parseCallback(""))
+    assert.are.same({}, smartcar.parseCallback("https://example.com/callback?"))
+    assert.are.same({}, smartcar.parseCallback("https://example.com/callback#code=not-a-query"))
+    assert.are.same({ code = "x" }, smartcar.parseCallback("foo=1&code=x&&bar"))
+  end)
+
+  it("keeps odd values as they are", function()
+    local cb = smartcar.parseCallback("code=x&code=y&year=20x1&state=&vin=%4&make=%zz%41")
+    assert.are.same({ code = "x", year = "20x1", state = "", vin = "%4", make = "%zzA" }, cb) -- the first of a repeat
+    assert.are.equal(2015, smartcar.parseCallback("year=02015").year)
+    assert.are.equal("99999999999999999999", smartcar.parseCallback("year=99999999999999999999").year)
+  end)
+
+  it("raises on a bad argument type, blaming the caller", function()
+    assert.has_error(function() smartcar.parseCallback(nil) end,
+      "bad argument #1 to 'parseCallback' (string expected, got nil)")
+    assert.has_error(function() smartcar.parseCallback({ code = "x" }) end,
+      "bad argument #1 to 'parseCallback' (string expected, got table)")
+    local ok, err = pcall(function() smartcar.parseCallback(42) end)
+    assert.is_false(ok)
+    assert.matches("^[^:]*auth_spec%.lua:%d+: bad argument #1 to 'parseCallback' %(string expected, got number%)$", err)
+  end)
+end)
+
 describe("the Connect flow against the emulator", function()
   local client
   before_each(function()
@@ -239,6 +284,26 @@ describe("the Connect flow against the emulator", function()
     assert.are.equal("invalid_request", err.type)
     local _, err2 = client:exchangeCode(late)
     assert.are.equal("invalid_request", err2.type)
+  end)
+
+  it("parseCallback() reads the emulator's redirects: a code to exchange, or an error with the vehicle", function()
+    local state = "a b&c=d/é"
+    local url = client:getAuthUrl({ "read_odometer" }, { state = state })
+    local ok = H.admin("POST", "/_emulator/authorize", { url = url, email = "driver@example.com", approve = true })
+    local cb = smartcar.parseCallback(ok.location)
+    assert.are.equal(state, cb.state)
+    assert.is_string(cb.code)
+    assert.is_nil(cb.error)
+    assert(client:exchangeCode(cb.code))
+    local bad = H.admin("POST", "/_emulator/authorize", { url = url, email = "smartcar@vehicle-incompatible.com",
+      approve = true })
+    assert.are.same({ error = "vehicle_incompatible", errorDescription = "The user’s vehicle is not compatible.",
+      vin = "0SCAUDI012FE3B132", make = "AUDI", model = "A4", year = 2015, state = state },
+      smartcar.parseCallback(bad.location))
+    local denied = H.admin("POST", "/_emulator/authorize", { url = url, email = "driver@example.com", approve = false })
+    local no = smartcar.parseCallback(denied.location:match("%?.*$"))
+    assert.are.same({ "access_denied", state }, { no.error, no.state })
+    assert.is_nil(no.code)
   end)
 
   it("returns access_denied when the user denies", function()

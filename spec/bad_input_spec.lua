@@ -83,7 +83,8 @@ local RAW_QUERY = "bad_input=raw"
 --   args(C)     the valid arguments (fresh tables every call), arity = #params
 --   options     [position] = { option keys } to put hostile values in
 --   nested      { {label, pos, set = function(args, h) end, option = key|nil} ... }
---   returns     "sdk" (result | nil, SmartcarError), "nothing", "transport", "many", "session"
+--   returns     "sdk" (result | nil, SmartcarError), "nothing", "transport" (also start: an id),
+--               "many" (a table: all, loop, poll), "session"
 --   names       the names its messages may use for it
 ---------------------------------------------------------------------------
 
@@ -168,10 +169,19 @@ entry("hashChallenge", { target = inst, params = { "amt", "challenge" },
   args = function() return { H.AMT, "challenge" } end })
 entry("verifyPayload", { target = inst, params = { "amt", "signature", "body" },
   args = function() return { H.AMT, "0123abcd", '{"a":1}' } end })
+entry("parseCallback", { target = inst, params = { "urlOrQuery" },
+  args = function() return { "https://example.com/callback?code=c&state=s&year=2015" } end })
 entry("fanOut", { target = inst, params = { "vehicles", "method", "options" },
   args = function(cx) return { { cx.vehicle }, "odometer", { concurrency = 2 } } end,
   options = { [3] = { "concurrency" } },
   nested = { { label = "vehicles entry", pos = 1, set = function(a, h) a[1] = { h } end } } })
+
+entry("all", { target = inst, params = { "tasks", "options" },
+  args = function(cx) return { { function() return cx.vehicle:odometer() end }, { concurrency = 2 } } end,
+  options = { [2] = { "concurrency" } }, returns = "many",
+  nested = { { label = "tasks entry", pos = 1, set = function(a, h) a[1] = { h } end } } })
+entry("loop", { target = inst, params = { "options" }, args = function() return { { concurrency = 2 } } end,
+  options = { [1] = { "concurrency" } }, returns = "many" })
 
 -- SmartcarError
 entry("SmartcarError.is", { target = function(cx) return cx.sc.SmartcarError end, params = { "value" },
@@ -235,31 +245,37 @@ vmethod("request", { params = { "method", "path", "body", "headers", "apiVersion
       if h ~= nil and h == h then a[4] = { [h] = "1" } end
     end },
   } })
+vmethod("setUnitSystem", { params = { "unitSystem" }, args = function() return { "imperial" } end,
+  returns = "nothing" })
 vmethod("getSignals", { params = {}, args = function() return {} end })
 vmethod("getSignal", { params = { "code" }, args = function() return { "odometer-traveleddistance" } end })
 
 -- Transports: the methods of each transport object, and the libcurl module
 local function raw_url() return H.origin .. "/v2.0/user?" .. RAW_QUERY end
 local function session_methods(cx) return getmetatable(cx.sc.transports.libcurl).__index end
+local SESSION_HEADERS = { -- the headers argument (#3) of request and start
+  { label = "header value", pos = 3, set = function(a, h) a[3] = { ["x-extra"] = h } end },
+  { label = "header name", pos = 3, set = function(a, h)
+    if h ~= nil and h == h then a[3] = { [h] = "1" } end
+  end },
+}
 entry("transports.libcurl.request", { target = function(cx) return cx.sc.transports.libcurl end,
   self = session_methods, params = { "method", "url", "headers", "body", "limits" },
   args = function(cx)
     return { "GET", raw_url(), { authorization = "Bearer " .. cx.token }, nil, { timeout = 3000 } }
   end, returns = "transport", names = { "request", "Session:request" }, wire = { [1] = true, [2] = true },
   options = { [5] = LIMIT_KEYS },
-  nested = {
-    { label = "header value", pos = 3, set = function(a, h) a[3] = { ["x-extra"] = h } end },
-    { label = "header name", pos = 3, set = function(a, h)
-      if h ~= nil and h == h then a[3] = { [h] = "1" } end
-    end },
-  } })
-entry("transports.libcurl.many", { target = function(cx) return cx.sc.transports.libcurl end,
-  self = session_methods, params = { "requests", "limits", "concurrency" },
+  nested = SESSION_HEADERS })
+entry("transports.libcurl.start", { target = function(cx) return cx.sc.transports.libcurl end,
+  self = session_methods, params = { "method", "url", "headers", "body", "limits" },
   args = function(cx)
-    return { { { "GET", raw_url(), { authorization = "Bearer " .. cx.token } } }, { timeout = 3000 }, 2 }
-  end, returns = "many", names = { "many", "Session:many" },
-  options = { [2] = LIMIT_KEYS },
-  nested = { { label = "requests entry", pos = 1, set = function(a, h) a[1] = { h } end } } })
+    return { "GET", raw_url(), { authorization = "Bearer " .. cx.token }, nil, { timeout = 3000 } }
+  end, returns = "transport", names = { "start", "Session:start" }, wire = { [1] = true, [2] = true },
+  options = { [5] = LIMIT_KEYS },
+  nested = SESSION_HEADERS })
+entry("transports.libcurl.poll", { target = function(cx) return cx.sc.transports.libcurl end,
+  self = session_methods, params = { "ms" }, args = function() return { 0 } end, returns = "many",
+  names = { "poll", "Session:poll" } })
 entry("transports.libcurl.close", { target = function() return libcurl.new() end, -- never the shared one
   self = session_methods, params = {}, args = function() return {} end, returns = "nothing",
   names = { "close", "Session:close" } })

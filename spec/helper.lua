@@ -31,6 +31,7 @@ function H.configure(extra)
     apiOrigin = H.origin, authOrigin = H.origin, connectOrigin = H.origin,
     vehicleOrigin = H.origin, managementOrigin = H.origin, timeout = 10000,
     transport = smartcar.transports.libcurl,
+    retry = false, -- one attempt per call: the retry specs turn retries on where they test them
   }
   for k, v in pairs(extra or {}) do options[k] = v end
   smartcar.configure(options)
@@ -86,9 +87,15 @@ function H.vehicle(email, options, scope)
   return smartcar.Vehicle.new(t.vehicles[1], t.access_token, options), t
 end
 
-function H.fault(spec, count)
-  local _, status = H.admin("POST", "/_emulator/faults", { fault = spec, count = count or 1 })
+--- Inject a fault into the next `count` requests (whose path matches the Lua pattern `path`).
+function H.fault(spec, count, path)
+  local _, status = H.admin("POST", "/_emulator/faults", { fault = spec, count = count or 1, path = path })
   assert(status == 200, "faults are not enabled on the emulator")
+end
+
+--- The emulator's counters since the last reset: tokenRequests, requests, inFlight, maxInFlight.
+function H.stats()
+  return (H.admin("GET", "/_emulator/stats"))
 end
 
 --- Decode a form or query string into a table.

@@ -242,7 +242,125 @@ describe("Vehicle methods", function()
     local _, err = vehicle:request("GET", "/odometer", nil, { Authorization = "Bearer nope" })
     assert.are.equal(401, err.statusCode)
     assert.has_error(function() vehicle:request("FETCH", "/x") end,
-      "bad argument #1 to 'request' (GET, POST, PUT, PATCH or DELETE expected, got 'FETCH')")
+      "bad argument #1 to 'request' (GET, HEAD, POST, PUT, PATCH or DELETE expected, got 'FETCH')")
+  end)
+
+  it("request() sends exactly the method named, with or without a body", function()
+    local cases = {
+      { "POST", "/security", nil, "POST" },             -- a command without a body stays POST
+      { "PUT", "/charge/limit", { limit = 0.7 }, "PUT" }, -- with a body, not POST
+      { "PATCH", "/charge/limit", { limit = 0.6 }, "PATCH" },
+      { "put", "/charge/limit", nil, "PUT" },           -- a body-less PUT, not GET; names are upper-cased
+      { "HEAD", "/odometer", nil, "HEAD" },
+      { "get", "/odometer", nil, "GET" },
+      -- a DELETE with a body, not POST (last: it disconnects the vehicle)
+      { "Delete", "/application", { reason = "test" }, "DELETE" },
+    }
+    for _, c in ipairs(cases) do
+      H.clear()
+      local res, err = vehicle:request(c[1], c[2], c[3])
+      assert.is_true(res ~= nil or smartcar.SmartcarError.is(err), c[1])
+      local list = H.requests()
+      assert.are.equal(1, #list, c[1])
+      local r = list[1]
+      assert.are.equal(c[4], r.method, c[1])
+      assert.are.equal("/v2.0/vehicles/" .. vehicle.id .. c[2], r.path)
+      assert.are.equal("", r.query)
+      assert.are.equal(c[3] and core.encode(c[3]) or "", r.body, c[1])
+      if c[3] then assert.are.equal("application/json", r.headers["content-type"], c[1]) end
+      assert.are.equal("Bearer " .. token, r.headers.authorization)
+      assert.are.equal("metric", r.headers["sc-unit-system"])
+      if res then assert.is_table(res.body) end
+    end
+  end)
+
+  it("request() refuses a body on GET and HEAD, before the network", function()
+    H.clear()
+    assert.has_error(function() vehicle:request("GET", "/odometer", {}) end,
+      "bad argument #3 to 'request' (a GET request takes no body)")
+    assert.has_error(function() vehicle:request("head", "/odometer", { a = 1 }) end,
+      "bad argument #3 to 'request' (a HEAD request takes no body)")
+    assert.has_error(function() vehicle:request("OPTIONS", "/odometer") end,
+      "bad argument #1 to 'request' (GET, HEAD, POST, PUT, PATCH or DELETE expected, got 'OPTIONS')")
+    assert.are.equal(0, #H.requests())
+  end)
+
+  it("request() keeps a query in the path and adds the flags to it with &", function()
+    local res = assert(vehicle:request("GET", "/permissions?limit=1&offset=1"))
+    expect_request("GET", "/permissions", nil, "limit=1&offset=1")
+    assert.are.equal(1, #res.body.permissions)
+    local v = smartcar.Vehicle.new(vehicle.id, token, { flags = { country = "DE" } })
+    local page = assert(v:request("GET", "permissions?limit=2#fragment"))
+    local r = H.last()
+    assert.are.equal("/v2.0/vehicles/" .. vehicle.id .. "/permissions", r.path)
+    assert.are.equal("limit=2&flags=country%3ADE", r.query)
+    assert.are.equal(2, #page.body.permissions)
+    assert(v:request("POST", "/security?x=1", { action = "LOCK" }))
+    assert.are.equal("x=1&flags=country%3ADE", H.last().query)
+    assert.are.equal('{"action":"LOCK"}', H.last().body)
+    assert(v:request("GET", "/odometer?"))
+    assert.are.equal("flags=country%3ADE", H.last().query)
+    assert(vehicle:request("GET", "/odometer?"))
+    assert.are.equal("", H.last().query)
+  end)
+
+  it("setUnitSystem() changes the sc-unit-system of every later request", function()
+    local metric = assert(vehicle:odometer()) -- the headers of body-less requests are cached by now
+    assert.are.equal("metric", H.last().headers["sc-unit-system"])
+    assert.are.equal(0, select("#", vehicle:setUnitSystem("imperial")))
+    assert.are.equal("imperial", vehicle.unitSystem)
+    local res = assert(vehicle:odometer())
+    assert.are.equal("imperial", H.last().headers["sc-unit-system"])
+    assert.are.equal("/v2.0/vehicles/" .. vehicle.id .. "/odometer", H.last().path)
+    assert.are.equal("imperial", res.meta.unitSystem)
+    assert.is_true(math.abs(res.distance - metric.distance / 1.609344) < 0.01)
+    assert(vehicle:lock())
+    assert.are.equal("imperial", H.last().headers["sc-unit-system"])
+    assert(vehicle:batch { "/odometer" })
+    assert.are.equal("imperial", H.last().headers["sc-unit-system"])
+    assert(vehicle:request("GET", "/odometer"))
+    assert.are.equal("imperial", H.last().headers["sc-unit-system"])
+    assert(vehicle:getSignals())
+    assert.are.equal("imperial", H.last().headers["sc-unit-system"])
+    -- only this vehicle changed
+    assert(smartcar.Vehicle.new(vehicle.id, token):odometer())
+    assert.are.equal("metric", H.last().headers["sc-unit-system"])
+    vehicle:setUnitSystem("metric")
+    assert.are.equal("metric", vehicle.unitSystem)
+    assert.are.equal(metric.distance, assert(vehicle:odometer()).distance)
+    assert.are.equal("metric", H.last().headers["sc-unit-system"])
+  end)
+
+  it("setUnitSystem() raises on anything but 'metric' or 'imperial', changing nothing", function()
+    H.clear()
+    assert.has_error(function() vehicle:setUnitSystem("Imperial") end,
+      "bad argument #1 to 'setUnitSystem' (expected 'metric' or 'imperial', got 'Imperial')")
+    assert.has_error(function() vehicle:setUnitSystem(nil) end,
+      "bad argument #1 to 'setUnitSystem' (string expected, got nil)")
+    assert.has_error(function() vehicle:setUnitSystem({}) end,
+      "bad argument #1 to 'setUnitSystem' (string expected, got table)")
+    local ok, err = pcall(function() vehicle:setUnitSystem("si") end)
+    assert.is_false(ok)
+    assert.matches("^[^:]*vehicle_spec%.lua:%d+: bad argument #1 to 'setUnitSystem'", err)
+    assert.are.equal(0, #H.requests())
+    assert.are.equal("metric", vehicle.unitSystem)
+    assert(vehicle:odometer())
+    assert.are.equal("metric", H.last().headers["sc-unit-system"])
+  end)
+
+  it("vehicle.flags is a copy of the flags: changing it changes nothing", function()
+    local given = { country = "DE", beta = true, level = 2 }
+    local v = smartcar.Vehicle.new(vehicle.id, token, { flags = given })
+    given.country = "FR"
+    local flags = v.flags
+    assert.are.same({ country = "DE", beta = true, level = 2 }, flags)
+    flags.country, flags.extra = "US", "x"
+    assert.are.same({ country = "DE", beta = true, level = 2 }, v.flags)
+    assert.are_not.equal(v.flags, v.flags)
+    assert(v:odometer())
+    assert.are.equal("flags=beta%3Atrue%20country%3ADE%20level%3A2", H.last().query)
+    assert.are.same({}, vehicle.flags)
+    assert.are.same({}, smartcar.Vehicle.new(vehicle.id, token, { flags = {} }).flags)
   end)
 
   it("getSignals() and getSignal() read v3 from the vehicle origin", function()

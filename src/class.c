@@ -26,8 +26,49 @@ static int class_index(lua_State *L)
             return 1;
         }
     }
+    /* a computed field (a table, say): getters[key](self), see sc_add_getter */
+    lua_pushliteral(L, "__getters");
+    lua_rawget(L, lua_upvalueindex(1));
+    if (lua_istable(L, -1)) {
+        lua_pushvalue(L, 2);
+        lua_rawget(L, -2);
+        if (lua_iscfunction(L, -1)) {
+            lua_pushvalue(L, 1);
+            lua_call(L, 1, 1);
+            return 1;
+        }
+    }
     lua_pushnil(L);
     return 1;
+}
+
+void sc_merge(lua_State *L, int from, int to)
+{
+    from = sc_absindex(L, from);
+    to = sc_absindex(L, to);
+    lua_pushnil(L);
+    while (lua_next(L, from)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, to);
+    }
+}
+
+void sc_add_getter(lua_State *L, const sc_class *c, const char *key, lua_CFunction getter)
+{
+    sc_rawgetp(L, LUA_REGISTRYINDEX, c); /* the metatable */
+    lua_pushliteral(L, "__getters");
+    lua_rawget(L, -2);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushliteral(L, "__getters");
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_pushcfunction(L, getter);
+    lua_setfield(L, -2, key);
+    lua_pop(L, 2);
 }
 
 void sc_new_class(lua_State *L, const sc_class *c)

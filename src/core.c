@@ -43,7 +43,7 @@ static void set_user_agent(lua_State *L)
 int luaopen_smartcar_core(lua_State *L)
 {
     static const luaL_Reg *const parts[] = {
-        sc_check_functions, sc_url_functions, sc_crypto_functions, sc_json_functions, sc_request_functions,
+        sc_check_functions, sc_url_functions, sc_clock_functions, sc_crypto_functions, sc_json_functions, sc_request_functions,
         sc_vehicle_functions, sc_auth_functions, NULL
     };
     int i;

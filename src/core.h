@@ -42,6 +42,11 @@ void sc_new_class(lua_State *L, const sc_class *c);
 void *sc_check_object(lua_State *L, int idx, const sc_class *c, const char *method);
 /* Push a new zeroed userdata of the class, its user value the class table at cls. */
 void *sc_new_object(lua_State *L, const sc_class *c, size_t size, int cls);
+/* A readable field computed by getter(self) (one value), for what a string field cannot
+ * hold; looked up only after the methods and the string fields. */
+/* Copy every field of the table at `from` into the table at `to` (raw). */
+void sc_merge(lua_State *L, int from, int to);
+void sc_add_getter(lua_State *L, const sc_class *c, const char *key, lua_CFunction getter);
 
 /* check.c: argument checks and the one message style. Every error raised for a
  * programmer mistake points at the first caller outside the SDK. */
@@ -82,6 +87,8 @@ void sc_push_query(lua_State *L, int params, int order, const char *fname);
 void sc_push_flags(lua_State *L, int idx, const char *fname);
 void sc_push_escaped(lua_State *L, const char *s, size_t len);
 extern const luaL_Reg sc_url_functions[];
+/* clock.c: core.now (monotonic ms) and core.sleep(ms) */
+extern const luaL_Reg sc_clock_functions[];
 
 /* crypto.c */
 void sc_push_base64(lua_State *L, const char *s, size_t len);
@@ -130,6 +137,7 @@ typedef struct {
     char *unit;    /* "metric" | "imperial" */
     char *version; /* "2.0" */
     char *flags;   /* "k:v k:v" percent-encoded, or NULL */
+    int flags_ref; /* registry ref of a private copy of the flags table (0: none given) */
     int headers;   /* registry ref of the headers of a request without a body (0: not yet) */
     int urls;      /* registry ref of {path = url} for urls_origin (0: none yet) */
     int nurls;     /* entries in it, bounded */

@@ -1,7 +1,8 @@
 /* The libcurl engine: a Session is the libcurl transport object. One easy
- * handle serves sequential requests, a multi handle with a pool of transfers
- * serves concurrent ones, and a share handle gives both one connection cache,
- * so single calls and fan-outs reuse each other's keep-alive connections. */
+ * handle serves sequential requests (request); a multi handle with a pool of
+ * transfers serves concurrent ones (start, then poll for the outcomes: a loop's
+ * tasks, smartcar.all); a share handle gives both one connection cache, so single
+ * calls and concurrent ones reuse each other's keep-alive connections. */
 #include <stdlib.h>
 #include <string.h>
 #include "transfer.h"
@@ -10,8 +11,10 @@ typedef struct {
     sc_transfer main;
     CURLSH *share;
     CURLM *multi;
-    sc_transfer **pool;
+    sc_transfer **pool; /* the transfers of the multi handle, busy while `added` */
     int npool;
+    int anchors;        /* registry ref: id -> the body of a started request, alive while in flight */
+    int next_id;
     sc_limits defaults; /* used when a request passes no limits */
 } sc_session;
 
@@ -33,11 +36,38 @@ static void session_release(lua_State *L, sc_session *s)
         curl_multi_cleanup(s->multi);
         s->multi = NULL;
     }
+    if (s->anchors != LUA_NOREF) {
+        luaL_unref(L, LUA_REGISTRYINDEX, s->anchors);
+        s->anchors = LUA_NOREF;
+    }
     sc_transfer_release(L, &s->main);
     if (s->share) {
         curl_share_cleanup(s->share);
         s->share = NULL;
     }
+}
+
+/* A transfer of the multi handle that is not busy (the handle and the pool grow as needed). */
+static sc_transfer *idle_transfer(lua_State *L, sc_session *s)
+{
+    sc_transfer **pool, *t;
+    int i;
+    for (i = 0; i < s->npool; i++)
+        if (!s->pool[i]->added)
+            return s->pool[i];
+    if (s->multi == NULL && (s->multi = curl_multi_init()) == NULL)
+        luaL_error(L, "curl_multi_init failed");
+    pool = realloc(s->pool, (size_t)(s->npool + 1) * sizeof *pool);
+    if (pool == NULL)
+        luaL_error(L, "not enough memory");
+    s->pool = pool;
+    t = malloc(sizeof *t);
+    if (t == NULL || !sc_transfer_init(t, s->share)) {
+        free(t);
+        luaL_error(L, "cannot create a transfer");
+    }
+    s->pool[s->npool++] = t;
+    return t;
 }
 
 static const sc_class session_class;
@@ -53,9 +83,11 @@ static sc_session *check_session(lua_State *L, const char *method)
 static int session_close(lua_State *L);
 static int session_tostring(lua_State *L);
 static int session_request(lua_State *L);
-static int session_many(lua_State *L);
+static int session_start(lua_State *L);
+static int session_poll(lua_State *L);
 static const luaL_Reg session_methods[] = {
-    {"request", session_request}, {"many", session_many}, {"close", session_close}, {NULL, NULL}
+    {"request", session_request}, {"start", session_start}, {"poll", session_poll}, {"close", session_close},
+    {NULL, NULL}
 };
 static const sc_class session_class = {
     "Session", SC_SESSION_MT, session_methods, NULL, NULL, session_close, session_tostring
@@ -72,6 +104,7 @@ static int session_new(lua_State *L)
         return sc_arg_error(L, 1, "newSession", "{timeout=, connectTimeout=, maxResponseSize=} expected");
     s = sc_new_object(L, &session_class, sizeof *s, lua_upvalueindex(1));
     s->defaults = defaults;
+    s->anchors = LUA_NOREF;
     s->share = curl_share_init();
     if (s->share == NULL)
         return luaL_error(L, "curl_share_init failed");
@@ -89,115 +122,94 @@ static int session_close(lua_State *L)
 }
 
 /* session:request(method, url, headers, body[, limits])
- *   --> status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message
+ *   --> status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message, unsent
  * headers: the raw header block, a string (core.parse reads it). */
 static int session_request(lua_State *L)
 {
     sc_session *s = check_session(L, "request");
     sc_limits limits = sc_read_limits(L, 6, s->defaults);
     lua_settop(L, 5);
-    sc_prepare(L, &s->main, 2, limits, 0);
-    sc_push_outcome(L, &s->main, curl_easy_perform(s->main.easy));
-    return 3;
+    sc_prepare(L, &s->main, 2, limits, "request");
+    return sc_push_outcome(L, &s->main, curl_easy_perform(s->main.easy));
 }
 
-/* Take request i of the list at index 2 ({method, url, headers, body}) onto transfer t. */
-static void start_request(lua_State *L, sc_session *s, sc_transfer *t, int i, sc_limits limits)
+/* session:start(method, url, headers, body[, limits]) --> id
+ * Start a request on the multi handle; session:poll hands its outcome over. */
+static int session_start(lua_State *L)
 {
-    int top = lua_gettop(L), j;
-    lua_rawgeti(L, 2, i);
-    if (!lua_istable(L, -1))
-        sc_bad_request(L, i, 1, "a table {method, url, headers, body} expected");
-    for (j = 1; j <= 4; j++)
-        lua_rawgeti(L, top + 1, j);
-    sc_prepare(L, t, top + 2, limits, i);
-    lua_settop(L, top); /* the body stays alive in the request table */
-    t->index = i;
+    sc_session *s = check_session(L, "start");
+    sc_limits limits = sc_read_limits(L, 6, s->defaults);
+    sc_transfer *t;
+    lua_settop(L, 5);
+    t = idle_transfer(L, s);
+    sc_prepare(L, t, 2, limits, "start");
+    if (s->anchors == LUA_NOREF) {
+        lua_newtable(L);
+        s->anchors = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    t->index = ++s->next_id;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->anchors);
+    lua_pushvalue(L, 5);
+    lua_rawseti(L, -2, t->index); /* the body stays alive while libcurl reads it */
     if (curl_multi_add_handle(s->multi, t->easy) != CURLM_OK)
-        luaL_error(L, "curl_multi_add_handle failed");
+        return luaL_error(L, "curl_multi_add_handle failed");
     t->added = 1;
+    lua_pushinteger(L, t->index);
+    return 1;
 }
 
-/* session:many(requests[, limits[, concurrency]])
- *   requests: a list of {method, url, headers, body}
- *   --> a list of {status, headers, body} | {nil, code, message}, in request order.
- * Transfers run concurrently (at most `concurrency` at once, default all) on the
- * multi handle, whose connections are shared with sequential requests. */
-static int session_many(lua_State *L)
+/* Move what finished into the list at index `list`; how many. */
+static int collect(lua_State *L, sc_session *s, int list)
 {
-    sc_session *s = check_session(L, "many");
-    sc_limits limits;
-    int n, conc, i, next = 1, running = 0, done = 0;
-
-    if (!lua_istable(L, 2))
-        sc_arg_error(L, 1, "many", "a list of requests expected, got %s", luaL_typename(L, 2));
-    limits = sc_read_limits(L, 3, s->defaults);
-    n = (int)sc_rawlen(L, 2);
-    if (!lua_isnoneornil(L, 4) && lua_type(L, 4) != LUA_TNUMBER)
-        sc_arg_error(L, 3, "many", "a number of requests in flight expected, got %s", luaL_typename(L, 4));
-    {
-        lua_Number c = lua_isnoneornil(L, 4) ? n : lua_tonumber(L, 4);
-        conc = c >= n ? n : c >= 1 ? (int)c : 1;
-    }
-    if (conc > n)
-        conc = n;
-    if (conc < 1)
-        conc = 1;
-    lua_settop(L, 4);
-    lua_createtable(L, n, 0); /* 5: results */
-    if (n == 0)
-        return 1;
-    if (s->multi == NULL && (s->multi = curl_multi_init()) == NULL)
-        return luaL_error(L, "curl_multi_init failed");
-    /* A previous call that raised may have left transfers attached. */
-    for (i = 0; i < s->npool; i++) {
-        if (s->pool[i]->added) {
-            curl_multi_remove_handle(s->multi, s->pool[i]->easy);
-            s->pool[i]->added = 0;
-        }
-    }
-    if (s->npool < conc) {
-        sc_transfer **pool = realloc(s->pool, (size_t)conc * sizeof *pool);
-        if (pool == NULL)
-            return luaL_error(L, "not enough memory");
-        s->pool = pool;
-        while (s->npool < conc) {
-            sc_transfer *t = malloc(sizeof *t);
-            if (t == NULL || !sc_transfer_init(t, s->share)) {
-                free(t);
-                return luaL_error(L, "cannot create a transfer");
-            }
-            s->pool[s->npool++] = t;
-        }
-    }
-    for (i = 0; i < conc; i++)
-        start_request(L, s, s->pool[i], next++, limits);
-
-    while (done < n) {
-        CURLMsg *msg;
-        int left;
-        if (curl_multi_perform(s->multi, &running) != CURLM_OK)
-            return luaL_error(L, "curl_multi_perform failed");
-        while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
-            sc_transfer *t;
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-            curl_multi_remove_handle(s->multi, t->easy);
-            t->added = 0;
-            lua_createtable(L, 3, 0);
-            sc_push_outcome(L, t, msg->data.result);
-            lua_rawseti(L, -4, 3);
-            lua_rawseti(L, -3, 2);
+    CURLMsg *msg;
+    int left, n = 0, running;
+    if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+        luaL_error(L, "curl_multi_perform failed");
+    while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+        sc_transfer *t;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        curl_multi_remove_handle(s->multi, t->easy);
+        t->added = 0;
+        {   /* {id, status, headers, body} | {id, nil, code, message, unsent} */
+            int k, j;
+            lua_createtable(L, 5, 0);
+            lua_pushinteger(L, t->index);
             lua_rawseti(L, -2, 1);
-            lua_rawseti(L, 5, t->index);
-            done++;
-            if (next <= n)
-                start_request(L, s, t, next++, limits);
+            k = sc_push_outcome(L, t, msg->data.result);
+            for (j = k; j >= 1; j--)
+                lua_rawseti(L, -1 - j, j + 1);
         }
-        if (done < n && curl_multi_poll(s->multi, NULL, 0, 100, NULL) != CURLM_OK)
-            return luaL_error(L, "curl_multi_poll failed");
+        lua_rawseti(L, list, (int)sc_rawlen(L, list) + 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->anchors);
+        lua_pushnil(L);
+        lua_rawseti(L, -2, t->index);
+        lua_pop(L, 1);
+        n++;
     }
+    return n;
+}
+
+/* session:poll([ms]) --> { {id, status, headers, body} | {id, nil, code, message, unsent}, ... }
+ * The requests started that finished, in no particular order; when none has, waits up
+ * to ms (default 0, at most 60000) for one to. */
+static int session_poll(lua_State *L)
+{
+    sc_session *s = check_session(L, "poll");
+    lua_Number ms = luaL_optnumber(L, 2, 0);
+    int pending = 0, i;
+    lua_settop(L, 2);
+    lua_newtable(L);
+    if (s->multi == NULL || collect(L, s, 3) > 0 || !(ms > 0))
+        return 1;
+    for (i = 0; i < s->npool; i++)
+        pending += s->pool[i]->added;
+    if (pending == 0)
+        return 1;
+    if (curl_multi_poll(s->multi, NULL, 0, ms > 60000 ? 60000 : (int)ms, NULL) != CURLM_OK)
+        return luaL_error(L, "curl_multi_poll failed");
+    collect(L, s, 3);
     return 1;
 }
 

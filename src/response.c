@@ -15,12 +15,7 @@ static void push_meta(lua_State *L, int hidx, int over)
     if (over) {
         lua_createtable(L, 0, SC_META); /* the item's own headers win, even over a repeated one */
         sc_copy_headers(L, over, meta_headers, meta_fields, SC_META, -1);
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-            lua_pushvalue(L, -2);
-            lua_insert(L, -2);
-            lua_rawset(L, -5);
-        }
+        sc_merge(L, -1, -2);
         lua_pop(L, 1);
     }
 }
@@ -226,7 +221,16 @@ static int l_parse(lua_State *L)
     return 2;
 }
 
-const luaL_Reg sc_response_functions[] = {{"parse", l_parse}, {NULL, NULL}};
+/* core.header(headers, name) --> the value of response header `name` (lower-case), or nil;
+ * headers as a transport gives them (a raw block or a table) */
+static int l_header(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    sc_get_header(L, 1, name);
+    return 1;
+}
+
+const luaL_Reg sc_response_functions[] = {{"parse", l_parse}, {"header", l_header}, {NULL, NULL}};
 
 void sc_response_open(lua_State *L)
 {

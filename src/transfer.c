@@ -142,13 +142,10 @@ int sc_transfer_init(sc_transfer *t, CURLSH *share)
     return 1;
 }
 
-/* A bad request handed to the transport: request's argument `arg`, or many's request `index`. */
-void sc_bad_request(lua_State *L, int index, int arg, const char *what)
+/* A bad request handed to the transport: argument `arg` of method `fname` (request, start). */
+void sc_bad_request(lua_State *L, const char *fname, int arg, const char *what)
 {
-    if (index == 0)
-        sc_arg_error(L, arg, "request", "%s", what);
-    else
-        sc_arg_error(L, 1, "many", "request %d: %s", index, what);
+    sc_arg_error(L, arg, fname, "%s", what);
 }
 
 /* A configuration's limits, compiled once (core.compileLimits): the libcurl
@@ -287,18 +284,18 @@ static void append_header(lua_State *L, sc_transfer *t, const char *line)
 /* Build the slist from a {name = value} table (nil: no headers), unless the one
  * already set says the same. */
 /* Raise unless the table at idx maps header names to values that can go on the wire. */
-static void check_headers(lua_State *L, int idx, int index)
+static void check_headers(lua_State *L, int idx, const char *fname)
 {
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         size_t kl, vl;
         const char *k, *v;
         if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-            sc_bad_request(L, index, 3, "headers must map names to strings");
+            sc_bad_request(L, fname, 3, "headers must map names to strings");
         k = lua_tolstring(L, -2, &kl);
         v = lua_tolstring(L, -1, &vl);
         if (kl == 0 || strpbrk(k, "\r\n: ") || strlen(k) != kl || strpbrk(v, "\r\n") || strlen(v) != vl)
-            sc_bad_request(L, index, 3, "header names and values must not contain line breaks or NUL bytes");
+            sc_bad_request(L, fname, 3, "header names and values must not contain line breaks or NUL bytes");
         lua_pop(L, 1);
     }
 }
@@ -307,11 +304,11 @@ static void check_headers(lua_State *L, int idx, int index)
  * one set says the same. The list libcurl holds and t->headers are always the
  * same list: a new one is built apart (t->pending, owned in case of a raise) and
  * swapped in once complete. */
-static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, int index)
+static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, const char *fname)
 {
     int same, frozen;
     if (!lua_isnil(L, idx) && !lua_istable(L, idx))
-        sc_bad_request(L, index, 3, "headers must be a table or nil");
+        sc_bad_request(L, fname, 3, "headers must be a table or nil");
     if (t->last_headers > 0 && !has_body && !lua_isnil(L, idx)) {
         /* a frozen table cannot change: the list made from it still holds */
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->last_headers);
@@ -327,7 +324,7 @@ static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, int
     frozen = !lua_isnil(L, idx) && !has_body && sc_is_frozen(L, idx);
     if (!same_headers(L, t->headers, idx, has_body)) {
         if (!lua_isnil(L, idx))
-            check_headers(L, idx, index);
+            check_headers(L, idx, fname);
         curl_slist_free_all(t->pending);
         t->pending = NULL;
         if (!lua_isnil(L, idx)) {
@@ -351,14 +348,14 @@ static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, int
     }
 }
 
-static void set_url(lua_State *L, sc_transfer *t, const char *url, size_t len, int index)
+static void set_url(lua_State *L, sc_transfer *t, const char *url, size_t len, const char *fname)
 {
     size_t i;
     if (t->url != NULL && strcmp(t->url, url) == 0 && strlen(url) == len)
         return;
     for (i = 0; i < len; i++)
         if ((unsigned char)url[i] <= ' ')
-            sc_bad_request(L, index, 2, "the URL must not contain a space, NUL, CR or LF");
+            sc_bad_request(L, fname, 2, "the URL must not contain a space, NUL, CR or LF");
     free(t->url);
     t->url = NULL;
     t->url = sc_strdup(L, url, len);
@@ -414,28 +411,28 @@ static void set_ca(lua_State *L, sc_transfer *t, int which, const char *value)
 
 /* Set a transfer up for request {method, url, headers, body} at stack indices
  * m, m+1, m+2, m+3; the body string must stay alive until the transfer ends. */
-void sc_prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits, int index)
+void sc_prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits, const char *fname)
 {
     size_t ulen, mlen, blen = 0, i;
     const char *method, *url, *body = NULL;
     if (lua_type(L, m) != LUA_TSTRING)
-        sc_bad_request(L, index, 1, "the method must be a string");
+        sc_bad_request(L, fname, 1, "the method must be a string");
     method = lua_tolstring(L, m, &mlen);
     for (i = 0; i < mlen; i++)
         if (method[i] < 'A' || method[i] > 'Z')
-            sc_bad_request(L, index, 1, "the method must be upper-case letters");
+            sc_bad_request(L, fname, 1, "the method must be upper-case letters");
     if (mlen == 0)
-        sc_bad_request(L, index, 1, "the method must not be empty");
+        sc_bad_request(L, fname, 1, "the method must not be empty");
     if (lua_type(L, m + 1) != LUA_TSTRING)
-        sc_bad_request(L, index, 2, "the URL must be a string");
+        sc_bad_request(L, fname, 2, "the URL must be a string");
     url = lua_tolstring(L, m + 1, &ulen);
     if (!lua_isnil(L, m + 3)) {
         if (lua_type(L, m + 3) != LUA_TSTRING)
-            sc_bad_request(L, index, 4, "the body must be a string or nil");
+            sc_bad_request(L, fname, 4, "the body must be a string or nil");
         body = lua_tolstring(L, m + 3, &blen);
     }
-    set_headers(L, t, m + 2, body != NULL, index);
-    set_url(L, t, url, ulen, index);
+    set_headers(L, t, m + 2, body != NULL, fname);
+    set_url(L, t, url, ulen, fname);
     set_method(t, method, body, blen);
     if (t->limits.timeout != limits.timeout)
         curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, limits.timeout);
@@ -465,14 +462,18 @@ static void forget(sc_buf *b)
     }
 }
 
-/* Push status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message */
-void sc_push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
+/* Push status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message, unsent
+ * (unsent: no byte of the request left, so even a command may be sent again); returns
+ * the number of values pushed. */
+int sc_push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
 {
     long status = 0;
     if (rc != CURLE_OK) {
+        long sent = 0;
         /* the server answered, with something libcurl will not take: a header line beyond
          * its limit, an HTTP/0.9 reply, a malformed status line or chunk */
         int answered = t->head.len > 0 || strstr(t->errbuf, "HTTP/0.9") != NULL;
+        curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &sent);
         forget(&t->head);
         forget(&t->body);
         lua_pushnil(L);
@@ -488,8 +489,6 @@ void sc_push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
             lua_pushliteral(L, "INVALID_RESPONSE");
             lua_pushfstring(L, "Response exceeds the limit of %d bytes", (int)t->limits.max_body);
         } else {
-            long sent = 0;
-            curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &sent);
             lua_pushliteral(L, "NETWORK");
             if (rc == CURLE_SEND_FAIL_REWIND)
                 lua_pushliteral(L, "The connection closed before any answer: the request may have reached the "
@@ -498,7 +497,8 @@ void sc_push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
                 lua_pushfstring(L, "%s%s%s%s", curl_easy_strerror(rc), t->errbuf[0] ? ": " : "", t->errbuf,
                                 t->command && sent > 0 ? " (the request may have reached the server)" : "");
         }
-        return;
+        lua_pushboolean(L, sent == 0 && !answered && rc != CURLE_SEND_FAIL_REWIND);
+        return 4;
     }
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     sc_pushint(L, status);
@@ -506,6 +506,7 @@ void sc_push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
     lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
     forget(&t->head);
     forget(&t->body);
+    return 3;
 }
 
 

@@ -30,8 +30,8 @@ typedef struct {
     char *ca[2];                /* the caFile and caPath set (copies), NULL: libcurl's defaults */
     char *default_ca[2];        /* libcurl's defaults, to go back to */
     int overflow;
-    int index;                  /* many: the request this transfer carries */
-    int added;                  /* many: currently added to the multi handle */
+    int index;                  /* start: the id of the request this transfer carries */
+    int added;                  /* busy: added to the multi handle */
     int plain_get;              /* the method last set was a GET without a body */
     int command;                /* not GET or HEAD: never sent twice behind the caller's back */
     int last_headers;           /* registry ref of the frozen headers table the list was made from */
@@ -45,13 +45,14 @@ int sc_transfer_init(sc_transfer *t, CURLSH *share);
 void sc_transfer_release(lua_State *L, sc_transfer *t);
 /* The limits of the table at idx (compiled or plain fields) over `base`. */
 sc_limits sc_read_limits(lua_State *L, int idx, sc_limits base);
-/* Set request {method, url, headers, body} at stack indices m..m+3 on t; `index` is
- * 0 for session:request, else the request's position in session:many (for messages). */
-void sc_prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits, int index);
-/* Push status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message */
-void sc_push_outcome(lua_State *L, sc_transfer *t, CURLcode rc);
-/* Raise for a bad request: request's argument `arg`, or many's request `index`. */
-void sc_bad_request(lua_State *L, int index, int arg, const char *what);
+/* Set request {method, url, headers, body} at stack indices m..m+3 on t; `fname`
+ * (request, start) names the method in the messages of a bad request. */
+void sc_prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits, const char *fname);
+/* Push status, headers, body  |  nil, "TIMEOUT"|"NETWORK"|"INVALID_RESPONSE", message, unsent;
+ * returns how many values it pushed (3 or 4). */
+int sc_push_outcome(lua_State *L, sc_transfer *t, CURLcode rc);
+/* Raise for a bad request: argument `arg` of method `fname`. */
+void sc_bad_request(lua_State *L, const char *fname, int arg, const char *what);
 /* core.LIMITS and core.compileLimits, into the module table on top. */
 void sc_limits_open(lua_State *L);
 

@@ -173,6 +173,42 @@ static int l_escape(lua_State *L)
     return 1;
 }
 
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (unsigned char)(c | 0x20); /* lower case */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* core.unescape(s) --> s form-decoded (a query or form value): '+' is a space, %XX
+ * the byte XX; a '%' without two hex digits after it stays as it is. */
+static int l_unescape(lua_State *L)
+{
+    size_t len, i;
+    const char *s = luaL_checklstring(L, 1, &len);
+    luaL_Buffer b;
+    if (memchr(s, '%', len) == NULL && memchr(s, '+', len) == NULL) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    luaL_buffinit(L, &b);
+    for (i = 0; i < len; i++) {
+        int hi, lo;
+        if (s[i] == '+') {
+            luaL_addchar(&b, ' ');
+        } else if (s[i] == '%' && i + 2 < len && (hi = hex_value((unsigned char)s[i + 1])) >= 0 &&
+                   (lo = hex_value((unsigned char)s[i + 2])) >= 0) {
+            luaL_addchar(&b, (char)(hi * 16 + lo));
+            i += 2;
+        } else {
+            luaL_addchar(&b, s[i]);
+        }
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
 /* core.query(params, names[, fname]) --> "a=1&b=2" for the names present in params,
  * in the order of names ("" when none); booleans as true/false. */
 static int l_query(lua_State *L)
@@ -190,4 +226,6 @@ static int l_flags(lua_State *L)
     return 1;
 }
 
-const luaL_Reg sc_url_functions[] = {{"escape", l_escape}, {"query", l_query}, {"flags", l_flags}, {NULL, NULL}};
+const luaL_Reg sc_url_functions[] = {
+    {"escape", l_escape}, {"unescape", l_unescape}, {"query", l_query}, {"flags", l_flags}, {NULL, NULL}
+};

@@ -1,4 +1,4 @@
-/* The Vehicle userdata: an immutable description of one vehicle and its credentials. */
+/* The Vehicle userdata: one vehicle and its credentials; only its unit system changes. */
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
@@ -21,6 +21,8 @@ static int vehicle_gc(lua_State *L)
     free(v->unit);
     free(v->version);
     free(v->flags);
+    if (v->flags_ref > 0)
+        luaL_unref(L, LUA_REGISTRYINDEX, v->flags_ref);
     if (v->headers > 0)
         luaL_unref(L, LUA_REGISTRYINDEX, v->headers);
     if (v->urls > 0)
@@ -47,6 +49,30 @@ sc_vehicle *sc_check_vehicle(lua_State *L, int idx)
     if (v->id == NULL)
         sc_raise(L, "attempt to use a released Vehicle");
     return v;
+}
+
+/* The unit systems Smartcar speaks: the string itself when it is one, else NULL. */
+static const char *unit_system(const char *s)
+{
+    return strcmp(s, "metric") == 0 || strcmp(s, "imperial") == 0 ? s : NULL;
+}
+
+#define SC_UNIT_EXPECTED "expected 'metric' or 'imperial', got %s"
+
+/* vehicle.flags: a new copy of the flags given to Vehicle.new ({} when none), so that
+ * changing it changes nothing. */
+static int vehicle_flags(lua_State *L)
+{
+    sc_vehicle *v = luaL_checkudata(L, 1, SC_VEHICLE_MT);
+    if (v->id == NULL)
+        return 0; /* released: nil, like the other fields */
+    lua_newtable(L);
+    if (v->flags_ref > 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->flags_ref);
+        sc_merge(L, -1, -2);
+        lua_pop(L, 1);
+    }
+    return 1;
 }
 
 static int valid_version(const char *s)
@@ -85,10 +111,8 @@ static int vehicle_new(lua_State *L)
     if (sc_check_table(L, 3, 3, fname)) {
         sc_check_keys(L, 3, fname, vehicle_options);
         if ((s = sc_opt_string(L, 3, "unitSystem", fname)) != NULL) {
-            if (strcmp(s, "metric") != 0 && strcmp(s, "imperial") != 0)
-                return sc_option_error(L, "unitSystem", fname, "expected 'metric' or 'imperial', got %s",
-                                       sc_shown(L, s, strlen(s)));
-            unit = s;
+            if ((unit = unit_system(s)) == NULL)
+                return sc_option_error(L, "unitSystem", fname, SC_UNIT_EXPECTED, sc_shown(L, s, strlen(s)));
         }
         if ((s = sc_opt_string(L, 3, "version", fname)) != NULL)
             version = s;
@@ -115,6 +139,17 @@ static int vehicle_new(lua_State *L)
     lua_pushfstring(L, "Bearer %s", lua_tostring(L, 2)); /* 8 */
     lua_pushstring(L, unit);                             /* 9 */
     lua_pushstring(L, version);                          /* 10 */
+    lua_newtable(L);                                     /* 11: the flags kept for vehicle.flags */
+    if (!lua_isnil(L, 6)) {
+        sc_rawfield(L, 3, "flags");
+        lua_pushnil(L);
+        while (lua_next(L, -2)) { /* checked by sc_push_flags: string names, scalar values */
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, 11);
+        }
+        lua_pop(L, 1);
+    }
 
     v = sc_new_object(L, &vehicle_class, sizeof *v, 4);
     v->id = dup_at(L, 1);
@@ -123,13 +158,42 @@ static int vehicle_new(lua_State *L)
     v->unit = dup_at(L, 9);
     v->version = dup_at(L, 10);
     v->flags = dup_at(L, 6);
+    if (v->flags != NULL) {
+        lua_pushvalue(L, 11);
+        v->flags_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     return 1;
 }
 
-const luaL_Reg sc_vehicle_functions[] = {{"newVehicle", vehicle_new}, {NULL, NULL}};
+/* core.setUnitSystem(vehicle, unit): later requests send the new sc-unit-system
+ * (the headers cached for body-less requests are built again; the URLs do not
+ * depend on it). */
+static int vehicle_set_unit(lua_State *L)
+{
+    static const char fname[] = "setUnitSystem";
+    sc_vehicle *v = sc_check_vehicle(L, 1);
+    size_t len;
+    const char *s = sc_check_string(L, 2, 1, fname, 1, &len);
+    char *unit;
+    if (unit_system(s) == NULL)
+        return sc_arg_error(L, 1, fname, SC_UNIT_EXPECTED, sc_shown(L, s, len));
+    unit = sc_strdup(L, s, len);
+    free(v->unit);
+    v->unit = unit;
+    if (v->headers > 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, v->headers);
+        v->headers = 0;
+    }
+    return 0;
+}
+
+const luaL_Reg sc_vehicle_functions[] = {
+    {"newVehicle", vehicle_new}, {"setUnitSystem", vehicle_set_unit}, {NULL, NULL}
+};
 
 void sc_vehicle_open(lua_State *L)
 {
     sc_new_class(L, &vehicle_class);
     lua_pop(L, 1); /* each SDK instance makes its own class table */
+    sc_add_getter(L, &vehicle_class, "flags", vehicle_flags);
 }

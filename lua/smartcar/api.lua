@@ -14,6 +14,16 @@ local build, check_options, arg_error, option_error = core.apiRequest, core.chec
 -- name: the public function (for messages); origin: a configuration key; version: fixed, else the
 -- instance's API version; auth: bearer token, AMT (Basic default:<amt>) or client credentials;
 -- segment: the argument escaped onto the path; query: parameter order on the wire (as the Node SDK).
+
+-- The compatibility calls put their option parameters first, as Node builds them: flags, an explicit
+-- mode (`mode`, or the deprecated `testMode`), the test level, else the mode the test level forces.
+local function compat_query(...)
+  return { "flags", "test_mode_compatibility_level", "mode", ... },
+    { "flags", "mode", "test_mode_compatibility_level", ... }
+end
+local COMPAT_QUERY, COMPAT_QUERY_MODE_FIRST = compat_query("scope", "country", "vin")
+local MATRIX_QUERY, MATRIX_QUERY_MODE_FIRST = compat_query("region", "scope", "make", "type")
+
 local REQUESTS = {
   getUser = { method = "GET", origin = "apiOrigin", path = "/user", auth = "bearer" },
   getVehicles = { method = "GET", origin = "apiOrigin", path = "/vehicles", auth = "bearer",
@@ -21,18 +31,15 @@ local REQUESTS = {
   getVehicle = { method = "GET", origin = "vehicleOrigin", version = "3", path = "/vehicles", auth = "bearer",
     segment = 2 },
   getCompatibility = { method = "GET", origin = "apiOrigin", path = "/compatibility", auth = "client",
-    query = { "flags", "test_mode_compatibility_level", "mode", "scope", "country", "vin" } },
+    query = COMPAT_QUERY, modeFirst = COMPAT_QUERY_MODE_FIRST },
   getCompatibilityMatrix = { method = "GET", origin = "apiOrigin", path = "/compatibility/matrix", auth = "client",
-    query = { "flags", "mode", "test_mode_compatibility_level", "region", "scope", "make", "type" } },
+    query = MATRIX_QUERY, modeFirst = MATRIX_QUERY_MODE_FIRST },
   getConnections = { method = "GET", origin = "managementOrigin", version = "2.0", path = "/management/connections",
     auth = "amt", query = { "user_id", "vehicle_id", "limit", "cursor" } },
   deleteConnections = { method = "DELETE", origin = "managementOrigin", version = "2.0",
     path = "/management/connections", auth = "amt", query = { "user_id", "vehicle_id" } },
 }
 for name, r in pairs(REQUESTS) do r.name = name end
-
--- Node emits an explicit mode before the test level; a forced one follows it.
-local COMPAT_ORDER_MODE_FIRST = { "flags", "mode", "test_mode_compatibility_level", "scope", "country", "vin" }
 
 local PAGING = { limit = true, offset = true }
 local FILTER = { userId = true, vehicleId = true }
@@ -70,16 +77,18 @@ local function string_option(options, key, fname)
   return v
 end
 
--- The query parameters shared by the compatibility calls.
+-- The query parameters shared by the compatibility calls, and their order on the wire. `testMode`
+-- goes through the AuthClient's one check (core.checkMode: a boolean, warned about once).
 local function compat_params(options, q, fname)
+  local explicit = options.mode ~= nil or options.testMode ~= nil
   if options.flags ~= nil then q.flags = core.flags(options.flags, fname) end
-  if options.mode ~= nil or options.testMode ~= nil then q.mode = core.checkMode(options, fname) end
+  if explicit then q.mode = core.checkMode(options, fname) end
   if options.version ~= nil then q.version = config.checkVersion("version", options.version, fname) end
   if options.testModeCompatibilityLevel ~= nil then
     q.test_mode_compatibility_level = string_option(options, "testModeCompatibilityLevel", fname)
     q.mode = "test"
   end
-  return q
+  return q, explicit and REQUESTS[fname].modeFirst or nil
 end
 
 return function(smartcar, client)
@@ -121,7 +130,9 @@ return function(smartcar, client)
   -- @tparam string vin
   -- @tparam {string,...} scope
   -- @tparam[opt] string country
-  -- @tparam[opt] table options `clientId`, `clientSecret`, `mode`, `testModeCompatibilityLevel`, `flags`, `version`
+  -- @tparam[opt] table options `clientId`, `clientSecret`, `mode` (`testMode = true`, deprecated, is
+  -- `mode = "test"`), `testModeCompatibilityLevel` (sent as `test_mode_compatibility_level`, with `mode=test`),
+  -- `flags`, `version`
   function smartcar.getCompatibility(vin, scope, country, options)
     local fname = "getCompatibility"
     if type(country) == "table" and options == nil then country, options = nil, country end
@@ -129,26 +140,26 @@ return function(smartcar, client)
     if type(scope) ~= "table" then arg_error(2, fname, "table expected, got " .. type(scope)) end
     if country ~= nil then core.checkString(country, 3, fname, true) end
     options = check_options(options, 4, fname, COMPAT_OPTIONS)
-    local q = compat_params(options, {}, fname)
+    local q, order = compat_params(options, {}, fname)
     q.scope, q.country, q.vin = space_list(scope, "scope", fname, 2), country or "US", vin
-    local explicit = options.mode ~= nil or options.testMode ~= nil
-    return send(DATA, fname, options, q, explicit and COMPAT_ORDER_MODE_FIRST or nil)
+    return send(DATA, fname, options, q, order)
   end
 
   --- Compatible models by make for a region: `{<MAKE> = {...}, meta=}`.
   -- @tparam string region `US`, `CA` or `EUROPE`
-  -- @tparam[opt] table options `scope`, `make` (lists or strings), `type`, `mode`, `clientId`, `clientSecret`,
-  -- `version`, `flags`
+  -- @tparam[opt] table options `scope`, `make` (lists or strings), `type`, `mode` (or the deprecated
+  -- `testMode`), `testModeCompatibilityLevel` (with `mode=test`, as for `getCompatibility`), `clientId`,
+  -- `clientSecret`, `version`, `flags`
   function smartcar.getCompatibilityMatrix(region, options)
     local fname = "getCompatibilityMatrix"
     core.checkString(region, 1, fname, true)
     options = check_options(options, 2, fname, MATRIX_OPTIONS)
-    local q = compat_params(options, {}, fname)
+    local q, order = compat_params(options, {}, fname)
     q.region = region
     q.scope = space_list(options.scope, "scope", fname)
     q.make = space_list(options.make, "make", fname)
     q.type = string_option(options, "type", fname)
-    return send(DATA, fname, options, q)
+    return send(DATA, fname, options, q, order)
   end
 
   --- The application's vehicle connections: `{connections=, paging={cursor=}, meta=}`.

@@ -7,8 +7,23 @@ core.own()
 local os_time, type, tonumber = os.time, type, tonumber
 local JSON = core.JSON
 local new_auth_client, auth_url, token_request = core.newAuthClient, core.authUrl, core.tokenRequest
+local unescape = core.unescape
 
 local REFRESH_LIFETIME = 60 * 24 * 3600 -- when the server does not say: 60 days
+
+-- The parameters of Connect's redirect that parseCallback returns, by the name it returns them under.
+local CALLBACK_NAMES = {
+  code = "code", state = "state", error = "error", error_description = "errorDescription",
+  vin = "vin", make = "make", model = "model", year = "year", user_id = "userId",
+}
+
+-- The query of a redirect URL, or the string itself when it is a query already ("?" optional).
+local function callback_query(s)
+  local query = s:match("^[^?#]*%?([^#]*)")
+  if query then return query end
+  if s:find("^%a[%w+.-]*://") or s:sub(1, 1) == "/" then return "" end -- a URL without a query
+  return s:match("^[^#]*")
+end
 
 return function(smartcar, client)
   --- Smartcar Connect: the OAuth client of an application.
@@ -92,5 +107,35 @@ return function(smartcar, client)
   function smartcar.isExpired(expiration)
     if type(expiration) ~= "number" then core.argError(1, "isExpired", "number expected, got " .. type(expiration)) end
     return os_time() >= expiration
+  end
+
+  --- The redirect back from Connect.
+  -- @section callback
+
+  --- Decode the redirect back from Connect: a full URL or just its query string (the part after `?`).
+  -- Returns `{code=, state=, error=, errorDescription=, vin=, make=, model=, year=, userId=}` with the
+  -- parameters that are present (`error_description` -> `errorDescription`, `user_id` -> `userId`),
+  -- percent- and plus-decoded; `year` is a number when it is a whole number. Other parameters are left out;
+  -- of a repeated one, the first counts.
+  -- @tparam string urlOrQuery e.g. `"https://example.com/callback?code=...&state=..."` or `"code=...&state=..."`
+  -- @treturn table
+  -- @usage local cb = smartcar.parseCallback(ngx.var.request_uri)
+  -- if cb.error then return deny(cb.error, cb.errorDescription) end
+  -- local access = assert(client:exchangeCode(cb.code))
+  function smartcar.parseCallback(urlOrQuery)
+    if type(urlOrQuery) ~= "string" then
+      core.argError(1, "parseCallback", "string expected, got " .. type(urlOrQuery))
+    end
+    local out = {}
+    for pair in callback_query(urlOrQuery):gmatch("[^&]+") do
+      local key, value = pair:match("^([^=]*)=?(.*)$")
+      local name = CALLBACK_NAMES[unescape(key)]
+      if name and out[name] == nil then
+        value = unescape(value)
+        if name == "year" and #value <= 15 and value:find("^%d+$") then value = tonumber(value) end
+        out[name] = value
+      end
+    end
+    return out
   end
 end

@@ -12,7 +12,9 @@ local libcurl = require "smartcar.transport.libcurl"
 local redact = require "smartcar.redact"
 core.own()
 
-local parse, ipairs, setmetatable = core.parse, ipairs, setmetatable
+local loops = require "smartcar.loop"
+local parse, setmetatable, type, random, min = core.parse, setmetatable, type, math.random, math.min
+local now, header, BATCH = core.now, core.header, core.BATCH
 
 local Client = {}
 Client.__index = Client
@@ -34,39 +36,87 @@ function Client.bind(sdk, client)
   clients[sdk] = client
 end
 
---- Send one built request and parse the answer into `shape` (core.DATA, ...). The
--- secrets of the request never come back in an error, whatever the server echoed.
--- @return result | nil, SmartcarError
-function Client:send(shape, method, url, headers, body)
-  local cfg = self.config
-  local transport = cfg.transport or default_transport
-  local res, err = parse(shape, transport:request(method, url, headers, body, cfg))
-  if err then redact(err, headers, body) end
-  return res, err
-end
+local RETRYABLE = { [500] = true, [502] = true, [503] = true, [504] = true }
 
---- Send many built requests (`{method, url, headers, body}` each) at once through
--- the transport's `many` when it has one, else one after the other.
--- @return results, errors (both indexed like `requests`)
-function Client:sendMany(shape, requests, concurrency)
-  local cfg = self.config
-  local transport = cfg.transport or default_transport
-  local answers
-  if transport.many then
-    answers = transport:many(requests, cfg, concurrency or cfg.concurrency)
-  else
-    answers = {}
-    for i, r in ipairs(requests) do
-      answers[i] = { transport:request(r[1], r[2], r[3], r[4], cfg) }
+-- How long to wait before attempt `attempt + 1` (ms), or nil when the error is final
+-- (API.md, Retries): a request that never left may always go again; otherwise only
+-- an idempotent one (GET, HEAD, batch), on a network failure, a 500/502/503/504, or a
+-- 429 whose retry-after is within maxDelay (waited as asked). The backoff is
+-- exponential with full jitter, from baseDelay up to maxDelay.
+local function retry_wait(policy, attempt, err, method, shape, unsent)
+  if not policy or attempt >= policy.attempts then return nil end
+  if not unsent then
+    if not (method == "GET" or method == "HEAD" or shape == BATCH) then return nil end
+    local status = err.statusCode
+    if status == 429 and err.retryAfter then
+      local ms = err.retryAfter * 1000
+      return ms <= policy.maxDelay and ms or nil
+    end
+    if not (status == 429 or RETRYABLE[status] or err.code == "NETWORK" and err.type == "SDK_ERROR") then
+      return nil
     end
   end
-  local results, errors = {}, {}
-  for i = 1, #requests do
-    local a, r = answers[i] or {}, requests[i]
-    results[i], errors[i] = parse(shape, a[1], a[2], a[3])
-    if errors[i] then redact(errors[i], r[3], r[4]) end
+  local base = policy.baseDelay
+  return base + random() * (min(policy.maxDelay, base * 2 ^ (attempt - 1)) - base)
+end
+
+-- Tell the onResponse hook about one attempt: never a header value, a body or a secret
+-- (the URL without its query, the error already redacted).
+local function observe(hook, method, url, status, headers, res, err, ms, attempt)
+  local meta = type(res) == "table" and res.meta
+  hook {
+    method = method, url = url:match("^[^?#]*"), status = type(status) == "number" and status or nil,
+    ms = ms, attempt = attempt, error = err,
+    requestId = (type(meta) == "table" and meta.requestId) or (err and err.requestId) or header(headers, "sc-request-id"),
+  }
+end
+
+-- The general road: every attempt observed, retried as the policy says, carried by
+-- the task's loop when there is one. `err` and `unsent` are those of a first attempt
+-- already made (the lean road of Client:send), if any.
+local function attempts(cfg, shape, method, url, headers, body, err, unsent)
+  local transport = cfg.transport or default_transport
+  local job = loops.active > 0 and loops.current() or nil
+  local attempt = err and 1 or 0
+  while true do
+    if err then
+      local wait = retry_wait(cfg.retry, attempt, err, method, shape, unsent)
+      if not wait then
+        err.attempts = attempt
+        return nil, err
+      end
+      if job then job:sleep(wait) else loops.pause(wait) end
+    end
+    attempt = attempt + 1
+    local hook, started = cfg.onResponse, nil
+    if hook then started = now() end
+    local status, h, b
+    if job then
+      status, h, b, unsent = job:request(transport, method, url, headers, body, cfg)
+    else
+      status, h, b, unsent = transport:request(method, url, headers, body, cfg)
+    end
+    local res
+    res, err = parse(shape, status, h, b)
+    if err then redact(err, headers, body) end
+    if hook then observe(hook, method, url, status, h, res, err, now() - started, attempt) end
+    if not err then return res end
   end
-  return results, errors
+end
+
+--- Send one built request and parse the answer into `shape` (core.DATA, ...), with the
+-- instance's retries; inside a task of `smartcar.all` or a loop, the loop carries it.
+-- The secrets of the request never come back in an error, whatever the server echoed.
+-- @return result | nil, SmartcarError (with `attempts`)
+function Client:send(shape, method, url, headers, body)
+  local cfg = self.config
+  if loops.active > 0 or cfg.onResponse then return attempts(cfg, shape, method, url, headers, body) end
+  -- the lean road of a plain call: one attempt, and the general road only after a failure
+  local status, h, b, unsent = (cfg.transport or default_transport):request(method, url, headers, body, cfg)
+  local res, err = parse(shape, status, h, b)
+  if not err then return res end
+  redact(err, headers, body)
+  return attempts(cfg, shape, method, url, headers, body, err, unsent)
 end
 
 --- Change this client's configuration (validated first; unknown keys raise).

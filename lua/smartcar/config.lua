@@ -21,7 +21,8 @@ M.DEFAULTS = {
   connectTimeout = 10000,    -- ms
   maxResponseSize = 8 * 1024 * 1024, -- bytes
   apiVersion = "2.0",
-  concurrency = 16,          -- fanOut: requests in flight
+  concurrency = 16,          -- fanOut and all: requests in flight
+  retry = { attempts = 3, baseDelay = 250, maxDelay = 30000 }, -- ms; false: one attempt
 }
 
 local ORIGINS = {
@@ -93,6 +94,39 @@ local function check_path(name, value, fname)
   return value
 end
 
+-- retry: false, true (the defaults), or a table of some of the defaults' keys.
+local RETRY_KEYS = { attempts = true, baseDelay = true, maxDelay = true }
+local function check_retry(name, value, fname)
+  if value == false then return false end
+  if value == true then value = {} end
+  if type(value) ~= "table" then
+    option_error(name, fname, "false or a table {attempts=, baseDelay=, maxDelay=} expected, got " .. show(value))
+  end
+  local retry = {}
+  for k, v in pairs(M.DEFAULTS.retry) do retry[k] = v end
+  for k, v in pairs(value) do
+    if not RETRY_KEYS[k] then raise(("unknown option 'retry.%s' to '%s'"):format(tostring(k), fname)) end
+    local ok = type(v) == "number" and v == math.floor(v) and
+      (k == "attempts" and v >= 1 and v <= 100 or k ~= "attempts" and v >= 0 and v <= MAX_MS)
+    if not ok then
+      option_error(name .. "." .. k, fname, (k == "attempts" and "a whole number from 1 to 100" or
+        "a whole number of ms from 0 to " .. MAX_MS) .. " expected, got " .. show(v))
+    end
+    retry[k] = v
+  end
+  if retry.maxDelay < retry.baseDelay then
+    option_error(name .. ".maxDelay", fname, "must be at least baseDelay (" .. retry.baseDelay .. ")")
+  end
+  return retry
+end
+
+local function check_hook(name, value, fname)
+  if value ~= false and type(value) ~= "function" then
+    option_error(name, fname, "a function (or false for none) expected, got " .. show(value))
+  end
+  return value
+end
+
 -- How each key is checked (and normalised).
 local KEYS = {
   timeout = check_ms, connectTimeout = check_ms,
@@ -106,6 +140,8 @@ local KEYS = {
   transport = check_transport,
   caFile = check_path, caPath = check_path,
   origin = check_origin,
+  retry = check_retry,
+  onResponse = check_hook,
 }
 for name in pairs(ORIGINS) do KEYS[name] = check_origin end
 

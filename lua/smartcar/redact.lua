@@ -30,9 +30,7 @@ local function add(list, s)
   end
 end
 
-local function unescape(s)
-  return (s:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
+local unescape = core.unescape
 
 -- The secrets carried by a request: its Authorization value and what it holds, and
 -- the secret fields of a form body.

@@ -8,6 +8,7 @@ core.own()
 local type, ipairs, tostring = type, ipairs, tostring
 local DATA, BODY, V3, BATCH = core.DATA, core.BODY, core.V3, core.BATCH
 local build, escape, check_string, arg_error = core.vehicleRequest, core.escape, core.checkString, core.argError
+local set_unit_system = core.setUnitSystem
 
 -- lodash-style camelCase of a path: "/battery/nominal_capacity" -> "batteryNominalCapacity"
 local function camel_case(path)
@@ -30,7 +31,8 @@ end
 
 local PAGING = { limit = true, offset = true }
 local PAGING_ORDER = { "limit", "offset" }
-local REQUEST_METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true }
+-- the methods request() sends, by their upper-case name; true: the method takes a body
+local REQUEST_METHODS = { GET = false, HEAD = false, POST = true, PUT = true, PATCH = true, DELETE = true }
 
 -- Installs smartcar.Vehicle; returns the request builders of the endpoints without
 -- arguments, by method name (for fanOut).
@@ -39,7 +41,8 @@ return function(smartcar, client)
 
   --- One vehicle and its access token.
   -- `Vehicle.new(id, accessToken[, {unitSystem=, version=, flags=}])`. Readable fields: `id`,
-  -- `unitSystem`, `version`.
+  -- `unitSystem`, `version`, and `flags` (a new copy of the flags at each read, `{}` when none:
+  -- changing it changes nothing).
   -- @type Vehicle
   local Vehicle = {}
 
@@ -51,6 +54,15 @@ return function(smartcar, client)
   -- @treturn Vehicle
   function Vehicle.new(id, accessToken, options)
     return core.newVehicle(id, accessToken, options, Vehicle, cfg.apiVersion)
+  end
+
+  --- Change the unit system of the requests that follow (their `sc-unit-system` header);
+  -- `vehicle.unitSystem` reads the new one.
+  -- @function Vehicle:setUnitSystem
+  -- @tparam string unitSystem `"metric"` or `"imperial"`
+  -- @usage vehicle:setUnitSystem("imperial"); local miles = assert(vehicle:odometer()).distance
+  function Vehicle:setUnitSystem(unitSystem)
+    set_unit_system(self, unitSystem)
   end
 
   local builders = {}
@@ -160,9 +172,10 @@ return function(smartcar, client)
   end
 
   --- Any request to this vehicle's API: returns `{body=, meta=}` (v3: `{body=, headers=}`).
-  -- The method is sent as given (GET and HEAD take no body); a query in `path` is kept.
+  -- The method is sent exactly as named (upper-cased: `"post"` sends POST; GET and HEAD take no body).
+  -- A query in `path` is kept, and the vehicle's flags are added to it (`?a=1&flags=...`).
   -- @function Vehicle:request
-  -- @tparam string method GET, POST, PUT, PATCH or DELETE
+  -- @tparam string method GET, HEAD, POST, PUT, PATCH or DELETE
   -- @tparam string path relative to the vehicle, e.g. `"/tesla/speedometer"`
   -- @tparam[opt] table body sent as JSON
   -- @tparam[opt] table headers extra headers (an `Authorization` one replaces the bearer token)
@@ -170,14 +183,15 @@ return function(smartcar, client)
   function Vehicle:request(method, path, body, headers, apiVersion)
     check_string(method, 1, "request", true)
     check_string(path, 2, "request", true)
-    method = method:upper()
-    if not REQUEST_METHODS[method] then
-      arg_error(1, "request", "GET, POST, PUT, PATCH or DELETE expected, got " .. core.shown(method))
+    local name = method:upper()
+    local takes_body = REQUEST_METHODS[name]
+    if takes_body == nil then
+      arg_error(1, "request", "GET, HEAD, POST, PUT, PATCH or DELETE expected, got " .. core.shown(method))
     end
     if body ~= nil and type(body) ~= "table" then
       arg_error(3, "request", "table expected, got " .. type(body))
     end
-    if body ~= nil and method == "GET" then arg_error(3, "request", "a GET request takes no body") end
+    if body ~= nil and not takes_body then arg_error(3, "request", ("a %s request takes no body"):format(name)) end
     if headers ~= nil and type(headers) ~= "table" then
       arg_error(4, "request", "table expected, got " .. type(headers))
     end
@@ -186,7 +200,7 @@ return function(smartcar, client)
     if p:sub(1, 1) ~= "/" then p = "/" .. p end
     local v3 = apiVersion == "3"
     return client:send(v3 and V3 or BODY, build(self, v3 and cfg.vehicleOrigin or cfg.apiOrigin, apiVersion,
-      method, p, body, q, headers))
+      name, p, body, q, headers))
   end
 
   --- All v3 signals of the vehicle: `{body=, headers=}`.

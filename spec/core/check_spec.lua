@@ -25,6 +25,9 @@ local CALLS = {
   hashChallenge = function() smartcar.hashChallenge("amt", nil) end,
   verifyPayload = function() smartcar.verifyPayload("amt", "sig", 5) end,
   fanOut = function() smartcar.fanOut({ v }, "nope") end,
+  all = function() smartcar.all { 42 } end,
+  loop = function() smartcar.loop { concurrency = 0 } end,
+  parseCallback = function() smartcar.parseCallback(nil) end,
   ["AuthClient.new"] = function() smartcar.AuthClient.new("x") end,
   ["AuthClient:getAuthUrl"] = function() c:getAuthUrl("read_vin") end,
   ["AuthClient:exchangeCode"] = function() c:exchangeCode(nil) end,
@@ -39,6 +42,7 @@ local CALLS = {
   ["Vehicle:batch"] = function() v:batch {} end,
   ["Vehicle:request"] = function() v:request("GET", "/x", { a = 1 }) end,
   ["Vehicle:getSignal"] = function() v:getSignal(nil) end,
+  ["Vehicle:setUnitSystem"] = function() v:setUnitSystem("kelvin") end,
   ["resty.new"] = function() resty.new() end,
 }
 -- the methods without arguments: called on a bad self

@@ -1,19 +1,20 @@
 -- A transport of the test suite's own, on luasocket: proof that the SDK runs any
--- transport object, and that concurrency comes from the object's `many`, not from
--- knowing which transport it is. HTTP/1.0 (one connection per request, the body
--- read until close) keeps it small. Inside `many`, every request runs in a
--- coroutine that yields whenever its socket would block; one select loop resumes them.
+-- transport object, and that concurrency comes from the object's `start` and `poll`,
+-- not from knowing which transport it is. HTTP/1.0 (one connection per request, the
+-- body read until close) keeps it small. A started request runs in a coroutine that
+-- yields whenever its socket would block; `poll` selects on those sockets and
+-- resumes the coroutines whose sockets are ready.
 local socket = require "socket"
 
 local M = {}
-local ours = setmetatable({}, { __mode = "k" }) -- the coroutines `many` runs
+local ours = setmetatable({}, { __mode = "k" }) -- the coroutines of started requests
 
 local function parse_url(url)
   local host, port, path = url:match("^http://([^/:]+):?(%d*)(.*)$")
   return host, tonumber(port) or 80, path ~= "" and path or "/"
 end
 
--- Wait until sock is ready ("r" or "w"): yield to the scheduler inside `many`, else block in select.
+-- Wait until sock is ready ("r" or "w"): yield to `poll` in a started request, else block in select.
 local function wait(sock, mode, deadline)
   local left = deadline - socket.gettime()
   if left <= 0 then return false end
@@ -34,7 +35,12 @@ local function exchange(method, url, headers, body, limits)
   local ok, err = sock:connect(host, port)
   if not ok and err ~= "timeout" and err ~= "Operation already in progress" then
     sock:close()
-    return nil, "NETWORK", err
+    return nil, "NETWORK", err, true -- never sent
+  end
+  if not wait(sock, "w", deadline) then sock:close() return nil, "TIMEOUT", "timed out", true end
+  if not sock:getpeername() then -- the connection failed: nothing was sent
+    sock:close()
+    return nil, "NETWORK", "connection refused", true
   end
   local lines = { method .. " " .. path .. " HTTP/1.0", "Host: " .. host .. ":" .. port }
   for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
@@ -67,54 +73,52 @@ local function exchange(method, url, headers, body, limits)
 end
 
 function M.new()
-  local transport = { calls = 0, batches = 0 }
+  local transport = { calls = 0 }
 
   function transport:request(method, url, headers, body, limits)
     self.calls = self.calls + 1
     return exchange(method, url, headers, body, limits)
   end
 
-  function transport:many(requests, limits, concurrency)
-    self.batches = self.batches + 1
-    local answers, tasks, next_index = {}, {}, 1
-    local function start()
-      local i = next_index
-      next_index = i + 1
-      local r = requests[i]
-      local co = coroutine.create(function()
-        answers[i] = { self:request(r[1], r[2], r[3], r[4], limits) }
-      end)
-      tasks[co] = true
-      ours[co] = true
+  local flying, next_id = {}, 0 -- coroutine -> {id, socket, mode}
+
+  local function step(co, finished)
+    local ok, sock, mode = coroutine.resume(co)
+    assert(ok, sock)
+    if coroutine.status(co) == "dead" then
+      finished[#finished + 1] = sock -- the answer: {id, status, headers, body | nil, code, message}
+      flying[co] = nil
+    else
+      flying[co][2], flying[co][3] = sock, mode
     end
-    while next_index <= #requests and next_index <= (concurrency or #requests) do start() end
-    local waiting = {}
-    local function step(co)
-      local ok, sock, mode = coroutine.resume(co)
-      assert(ok, sock)
-      if coroutine.status(co) == "dead" then
-        tasks[co] = nil
-        if next_index <= #requests then start() end
-      else
-        waiting[co] = { sock, mode }
-      end
-    end
-    for co in pairs(tasks) do step(co) end
-    while next(tasks) do
+  end
+
+  function transport:start(method, url, headers, body, limits)
+    self.started = (self.started or 0) + 1
+    next_id = next_id + 1
+    local id = next_id
+    local co = coroutine.create(function() return { id, self:request(method, url, headers, body, limits) } end)
+    ours[co] = true
+    flying[co] = { id }
+    self.pending = self.pending or {}
+    step(co, self.pending)
+    return id
+  end
+
+  function transport:poll(ms)
+    local finished = self.pending or {}
+    self.pending = {}
+    if #finished == 0 and next(flying) then
       local r, w = {}, {}
-      for _, s in pairs(waiting) do
-        if s[2] == "r" then r[#r + 1] = s[1] else w[#w + 1] = s[1] end
+      for _, f in pairs(flying) do
+        if f[3] == "r" then r[#r + 1] = f[2] else w[#w + 1] = f[2] end
       end
-      socket.select(r, w, 0.05)
-      local ready = {}
-      for co in pairs(waiting) do ready[#ready + 1] = co end
-      waiting = {}
-      for _, co in ipairs(ready) do step(co) end
-      for co in pairs(tasks) do
-        if not waiting[co] and coroutine.status(co) == "suspended" then step(co) end
-      end
+      socket.select(r, w, (ms or 0) / 1000)
     end
-    return answers
+    local list = {}
+    for co in pairs(flying) do list[#list + 1] = co end
+    for _, co in ipairs(list) do step(co, finished) end
+    return finished
   end
 
   return transport

@@ -6,6 +6,7 @@ local connect = require "smartcar_emulator.connect"
 local fixtures = require "smartcar_emulator.fixtures"
 local faults = require "smartcar_emulator.faults"
 local webhooks = require "smartcar_emulator.webhooks"
+local stats = require "smartcar_emulator.stats"
 
 local M = {}
 
@@ -59,14 +60,28 @@ local function scope_list(scope)
   return list
 end
 
+local MODES = { live = true, test = true, simulated = true }
+
+-- A whole number in [lo, hi], or nil.
+local function whole(v, lo, hi)
+  local n = tonumber(v)
+  if type(v) == "boolean" or not n or n ~= math.floor(n) or n < lo or n > hi then return nil end
+  return n
+end
+
 local function tokens(args)
   local app = state.apps[args.clientId or state.DEFAULT_APP.clientId]
   if not app then return bad("unknown clientId") end
   local scope, serr = scope_list(args.scope)
   if not scope then return bad(serr) end
   local mode = args.mode or "test"
-  if not (mode == "live" or mode == "test" or mode == "simulated") then return bad("mode must be live|test|simulated") end
-  local acct = state.account(args.email)
+  if not MODES[mode] then return bad("mode must be live|test|simulated") end
+  local count
+  if args.vehicles ~= nil and args.vehicles ~= null then
+    count = whole(args.vehicles, 1, 999)
+    if not count then return bad("vehicles must be a whole number from 1 to 999") end
+  end
+  local acct = state.account(args.email, count)
   if acct.connectError then
     return reply(400, { error = acct.connectError.error, error_description = acct.connectError.description })
   end
@@ -92,21 +107,109 @@ local function authorize(args)
   return reply(200, { location = connect.approve(p, acct, vehicles) })
 end
 
+-- Config keys: true = a positive number, false = a non-negative one.
+local CONFIG_KEYS = { rateLimit = false, rateWindow = false, latency = false, accessTokenLifetime = true,
+  refreshTokenLifetime = true, refreshGrace = false }
+local CONFIG_ORDER = { "rateLimit", "rateWindow", "latency", "accessTokenLifetime", "refreshTokenLifetime",
+  "refreshGrace", "faults" }
+
 local function config(ctx, args)
   local c = state.config
   if ctx.method == "POST" then
-    for _, k in ipairs({ "rateLimit", "rateWindow", "latency" }) do
+    local new = {}
+    for k, positive in pairs(CONFIG_KEYS) do
       if args[k] ~= nil then
-        local n = tonumber(args[k])
-        if not n or n < 0 then return bad(k .. " must be a non-negative number") end
-        c[k] = n
+        local n = type(args[k]) ~= "boolean" and tonumber(args[k])
+        if not n or n ~= n or n == math.huge or n < 0 or (positive and n == 0) then
+          return bad(k .. (positive and " must be a positive number" or " must be a non-negative number"))
+        end
+        new[k] = n
       end
     end
+    for k, n in pairs(new) do c[k] = n end
     if c.rateWindow == 0 then c.rateWindow = 60 end
-    state.rate = {}
+    if new.rateLimit or new.rateWindow then state.rate = {} end
   end
-  return reply(200, { rateLimit = c.rateLimit, rateWindow = c.rateWindow, latency = c.latency,
-    faults = state.options.faults })
+  return reply(200, obj(CONFIG_ORDER, { rateLimit = c.rateLimit, rateWindow = c.rateWindow, latency = c.latency,
+    accessTokenLifetime = c.accessTokenLifetime, refreshTokenLifetime = c.refreshTokenLifetime,
+    refreshGrace = c.refreshGrace, faults = state.options.faults }))
+end
+
+-- POST /_emulator/tokens/revoke {refreshToken?, accessToken?}: invalid at once.
+local function revoke(args)
+  local r, a = args.refreshToken, args.accessToken
+  if r == nil and a == nil then return bad("\"refreshToken\" or \"accessToken\" is required") end
+  if r ~= nil and not (type(r) == "string" and state.refresh[r]) then return bad("unknown refreshToken", 404) end
+  if a ~= nil and not (type(a) == "string" and state.tokens[a]) then return bad("unknown accessToken", 404) end
+  if r then state.refresh[r].revoked = true end
+  if a then state.tokens[a] = nil end
+  return reply(200, { ok = true })
+end
+
+-- POST /_emulator/connections {count, userId?, mode?, clientId?}
+local function connections(args)
+  local count = whole(args.count, 1, 10000)
+  if not count then return bad("count must be a whole number from 1 to 10000") end
+  local app = state.apps[args.clientId or state.DEFAULT_APP.clientId]
+  if not app then return bad("unknown clientId") end
+  local uid = args.userId
+  if uid == null then uid = nil end
+  if uid ~= nil and (type(uid) ~= "string" or uid == "") then return bad("userId must be a string") end
+  local mode = args.mode or "live"
+  if not MODES[mode] then return bad("mode must be live|test|simulated") end
+  local out = arr()
+  for i, c in ipairs(state.add_connections(app.clientId, count, uid, mode)) do
+    out[i] = obj({ "userId", "vehicleId", "connectedAt", "mode" }, { userId = c.userId, vehicleId = c.vehicleId,
+      connectedAt = util.iso(c.connectedAt), mode = c.mode })
+  end
+  return reply(200, obj({ "count", "connections" }, { count = count, connections = out }))
+end
+
+local function stats_admin(ctx)
+  if ctx.method == "DELETE" then
+    stats.reset()
+    return reply(200, { ok = true })
+  elseif ctx.method ~= "GET" then
+    return bad("unknown admin route", 404)
+  end
+  local t = stats.tokenRequests
+  return reply(200, obj({ "tokenRequests", "maxInFlight", "inFlight", "requests" }, {
+    tokenRequests = obj({ "authorization_code", "refresh_token", "client_credentials", "total" }, {
+      authorization_code = t.authorization_code, refresh_token = t.refresh_token,
+      client_credentials = t.client_credentials, total = t.total }),
+    maxInFlight = stats.maxInFlight, inFlight = stats.inFlight, requests = stats.requests }))
+end
+
+local function fault_state()
+  local f = state.fault
+  return obj({ "enabled", "fault", "count", "path" }, { enabled = state.options.faults,
+    fault = f and f.spec or null, count = f and f.count or 0, path = f and f.path or null })
+end
+
+local function faults_admin(ctx, args)
+  if ctx.method == "GET" then return reply(200, fault_state()) end
+  if ctx.method ~= "POST" then return bad("unknown admin route", 404) end
+  if not state.options.faults then
+    return bad("faults are disabled; start the emulator with --faults", 403)
+  end
+  if args.fault == nil or args.fault == null then
+    state.fault = nil
+    return reply(200, { ok = true, fault = null })
+  end
+  if not faults.parse(args.fault) then return bad("unknown fault spec: " .. tostring(args.fault)) end
+  local count = 1
+  if args.count ~= nil and args.count ~= null then
+    count = whole(args.count, 1, 1e9)
+    if not count then return bad("count must be a positive whole number") end
+  end
+  local path = args.path
+  if path == null then path = nil end
+  if path ~= nil and (type(path) ~= "string" or not pcall(string.find, "", path)) then
+    return bad("path must be a Lua pattern")
+  end
+  state.fault = { spec = args.fault, count = count, path = path }
+  return reply(200, obj({ "ok", "fault", "count", "path" }, { ok = true, fault = args.fault, count = count,
+    path = path or null }))
 end
 
 local function apps(args)
@@ -151,6 +254,8 @@ function M.handle(ctx)
   local args = body_of(ctx)
   if not args then return bad("request body must be a JSON object") end
   if path == "/_emulator/config" then return config(ctx, args) end
+  if path == "/_emulator/stats" then return stats_admin(ctx) end
+  if path == "/_emulator/faults" then return faults_admin(ctx, args) end
   local vid = path:match("^/_emulator/vehicles/([^/]+)$")
   if vid then return vehicle_admin(ctx, vid, args) end
   if method ~= "POST" then return bad("unknown admin route", 404) end
@@ -159,9 +264,14 @@ function M.handle(ctx)
     if seed ~= nil and seed ~= null and not tonumber(seed) then return bad("seed must be a number") end
     state.reset(seed ~= nil and seed ~= null and tostring(seed) or nil)
     webhooks.received = {}
+    stats.reset()
     return reply(200, { ok = true, seed = tonumber(state.seed) or state.seed })
   elseif path == "/_emulator/tokens" then
     return tokens(args)
+  elseif path == "/_emulator/tokens/revoke" then
+    return revoke(args)
+  elseif path == "/_emulator/connections" then
+    return connections(args)
   elseif path == "/_emulator/authorize" then
     return authorize(args)
   elseif path == "/_emulator/clock" then
@@ -181,18 +291,6 @@ function M.handle(ctx)
     return reply(webhooks.verify(args))
   elseif path == "/_emulator/webhooks/deliver" then
     return reply(webhooks.deliver(args))
-  elseif path == "/_emulator/faults" then
-    if not state.options.faults then
-      return bad("faults are disabled; start the emulator with --faults", 403)
-    end
-    if args.fault == nil or args.fault == null then
-      state.fault = nil
-      return reply(200, { ok = true, fault = null })
-    end
-    if not faults.parse(args.fault) then return bad("unknown fault spec: " .. tostring(args.fault)) end
-    local count = tonumber(args.count or 1) or 1
-    state.fault = { spec = args.fault, count = count }
-    return reply(200, { ok = true, fault = args.fault, count = count })
   end
   return bad("unknown admin route", 404)
 end

@@ -283,10 +283,12 @@ function M.token(ctx)
     c.used = true
     return http.ok(state.issue(c.grant))
   elseif grant_type == "refresh_token" then
+    -- unknown, revoked, past its lifetime, or used more than refreshGrace seconds ago (rotated
+    -- out): the reference's "Invalid refresh_token" (its contract for an expired code too)
     local token = form.refresh_token or ""
     local r = state.refresh[token]
-    if not r or r.expiresAt <= now or r.grant.clientId ~= app.clientId or
-        (r.usedAt and now > r.usedAt + state.REFRESH_GRACE) then
+    if not r or r.revoked or r.grant.clientId ~= app.clientId or r.expiresAt <= now or
+        (r.usedAt and now >= r.usedAt + state.config.refreshGrace) then
       return http.oauth(400, "invalid_request", "Invalid refresh_token: " .. token .. ".")
     end
     r.usedAt = r.usedAt or now

@@ -9,6 +9,7 @@ local admin = require "smartcar_emulator.admin"
 local api = require "smartcar_emulator.api"
 local v3 = require "smartcar_emulator.v3"
 local faults = require "smartcar_emulator.faults"
+local stats = require "smartcar_emulator.stats"
 
 local M = {}
 
@@ -122,11 +123,19 @@ function M.handle()
     method = method, path = raw_path, query = ctx.query, headers = ctx.headers, body = ctx.body,
     connection = var.connection,
   })
+  if path == "/oauth/token" then
+    stats.token_request(ctx)
+  elseif path:sub(1, 7) ~= "/oauth/" then
+    stats.begin()
+  end
 
   local fault = state.options.faults and faults.pick(ctx) or nil
   if fault then
     local res = faults.before(ctx, fault)
-    if res then return write(ctx, res) end
+    if res then
+      write(ctx, res)
+      return stats.finish()
+    end
   end
   local ok, res = pcall(route, ctx)
   if not ok then
@@ -134,8 +143,15 @@ function M.handle()
     ctx.version = ctx.version == "3" and "3" or ctx.version
     res = http.err(ctx, "SERVER", "INTERNAL")
   end
-  if fault then return faults.after(ctx, fault, res, write) end
-  return write(ctx, res)
+  if fault then
+    faults.after(ctx, fault, res, write)
+  else
+    write(ctx, res)
+  end
+  return stats.finish()
 end
+
+--- log_by_lua entry point: ends the request's count however the request ended (fault, error, abort).
+M.log = stats.finish
 
 return M

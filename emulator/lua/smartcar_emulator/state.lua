@@ -49,9 +49,11 @@ function M.reset(seed)
   M.vehicles = {}      -- id → vehicle
   M.connections = {}   -- list of { clientId, userId, vehicleId, connectedAt, mode, seq }
   M.connSeq = 0
+  M.bulkSeq = 0        -- connections made by POST /_emulator/connections
   M.rate = {}          -- vehicle id → { start, count }
-  M.fault = nil        -- { spec, count }
-  M.config = { latency = M.options.latency, rateLimit = M.options.rateLimit, rateWindow = M.options.rateWindow }
+  M.fault = nil        -- { spec, count, path? }
+  M.config = { latency = M.options.latency, rateLimit = M.options.rateLimit, rateWindow = M.options.rateWindow,
+    accessTokenLifetime = M.ACCESS_TTL, refreshTokenLifetime = M.REFRESH_TTL, refreshGrace = M.REFRESH_GRACE }
   M.register_app(M.DEFAULT_APP)
   M.webhooks[M.DEFAULT_WEBHOOK] = { clientId = M.DEFAULT_APP.clientId, name = "Emulator Webhook" }
 end
@@ -71,21 +73,33 @@ function M.next_id(kind)
   return util.uuid(M.seed, kind .. ":" .. M.counter)
 end
 
---- The account behind an email, with its vehicles materialised.
-function M.account(email)
+-- The i-th vehicle of an account (id from the seed, the email and i).
+local function materialise(acct, i, spec)
+  local id = util.uuid(M.seed, "vehicle:" .. acct.email .. ":" .. i)
+  local v = M.vehicles[id] or fixtures.build_vehicle(M.seed, id, spec)
+  v.userId = acct.userId
+  M.vehicles[id] = v
+  acct.vehicles[i] = v
+end
+
+--- The account behind an email, with its vehicles materialised. With count, the account has exactly
+-- count vehicles from now on: its first ones kept, more cycling through the model catalog.
+function M.account(email, count)
   email = fixtures.normalize_email(email):lower()
   local acct = M.accounts[email]
-  if acct then return acct end
-  acct = fixtures.account(M.seed, email)
-  acct.vehicles = {}
-  for i, spec in ipairs(acct.specs) do
-    local id = util.uuid(M.seed, "vehicle:" .. acct.email .. ":" .. i)
-    local v = M.vehicles[id] or fixtures.build_vehicle(M.seed, id, spec)
-    v.userId = acct.userId
-    M.vehicles[id] = v
-    acct.vehicles[i] = v
+  if not acct then
+    acct = fixtures.account(M.seed, email)
+    acct.vehicles = {}
+    for i, spec in ipairs(acct.specs) do materialise(acct, i, spec) end
+    M.accounts[email] = acct
   end
-  M.accounts[email] = acct
+  if count and not acct.connectError then
+    local models = fixtures.MODELS
+    for i = #acct.vehicles + 1, count do
+      materialise(acct, i, acct.specs[i] or { model = models[(i - 1) % #models + 1] })
+    end
+    for i = #acct.vehicles, count + 1, -1 do acct.vehicles[i] = nil end
+  end
   return acct
 end
 
@@ -138,14 +152,29 @@ function M.connect(grant)
   end
 end
 
---- Issue an access/refresh token pair for a grant.
+--- Bulk connections for an app (admin): count new vehicle ids, for userId or each for a new user.
+-- Returns the new connection records, oldest first.
+function M.add_connections(clientId, count, userId, mode)
+  local now, out = M.now(), {}
+  for i = 1, count do
+    M.bulkSeq = M.bulkSeq + 1
+    M.connSeq = M.connSeq + 1
+    local c = { clientId = clientId, userId = userId or util.uuid(M.seed, "bulk-user:" .. M.bulkSeq),
+      vehicleId = util.uuid(M.seed, "bulk-vehicle:" .. M.bulkSeq), connectedAt = now, mode = mode, seq = M.connSeq }
+    M.connections[#M.connections + 1] = c
+    out[i] = c
+  end
+  return out
+end
+
+--- Issue an access/refresh token pair for a grant, with the lifetimes configured now.
 function M.issue(grant)
-  local now = M.now()
+  local now, cfg = M.now(), M.config
   local access, refresh = M.next_id("access"), M.next_id("refresh")
-  M.tokens[access] = { grant = grant, expiresAt = now + M.ACCESS_TTL }
-  M.refresh[refresh] = { grant = grant, expiresAt = now + M.REFRESH_TTL }
+  M.tokens[access] = { grant = grant, expiresAt = now + cfg.accessTokenLifetime }
+  M.refresh[refresh] = { grant = grant, expiresAt = now + cfg.refreshTokenLifetime }
   return json.object({ "access_token", "token_type", "expires_in", "refresh_token" },
-    { access_token = access, token_type = "Bearer", expires_in = M.ACCESS_TTL, refresh_token = refresh })
+    { access_token = access, token_type = "Bearer", expires_in = cfg.accessTokenLifetime, refresh_token = refresh })
 end
 
 --- Remove a vehicle from every grant of (clientId, userId) and drop the connection.

@@ -1,18 +1,22 @@
 --- The libcurl transport: a keep-alive Session of the C core.
 --
 -- A transport is an object with `request` and, where it can run requests
--- concurrently, `many`:
+-- concurrently, `start` and `poll` (what `smartcar.all` and loops use):
 --
 --    transport:request(method, url, headers, body, limits)
---      --> status, headers, body  |  nil, code, message
---    transport:many(requests, limits, concurrency)
---      --> { {status, headers, body} | {nil, code, message}, ... }   (in request order)
+--      --> status, headers, body  |  nil, code, message, unsent
+--    transport:start(method, url, headers, body, limits) --> id
+--    transport:poll(ms)
+--      --> { {id, status, headers, body} | {id, nil, code, message, unsent}, ... }
+--          (what finished since the last poll; waits up to ms when nothing has)
 --
 -- `headers` map lower-case names to strings (response header names lower-cased,
--- repeated ones joined by ", "); `limits` is `{timeout=, connectTimeout=,
--- maxResponseSize=}` (ms, ms, bytes); `code` is `TIMEOUT`, `NETWORK` or
--- `INVALID_RESPONSE`. The libcurl Session implements both methods in C, on one
--- connection cache shared by its sequential and concurrent requests.
+-- repeated ones joined by ", "), or are the raw header block; `limits` is
+-- `{timeout=, connectTimeout=, maxResponseSize=}` (ms, ms, bytes); `code` is
+-- `TIMEOUT`, `NETWORK` or `INVALID_RESPONSE`; `unsent` is true when no byte of the
+-- request left (a refused connection: even a command may then be retried). The
+-- libcurl Session implements all three in C, its sequential and concurrent
+-- requests on one connection cache.
 -- @module smartcar.transport.libcurl
 
 local core = require "smartcar.core"
@@ -26,7 +30,7 @@ local LIMITS = { timeout = true, connectTimeout = true, maxResponseSize = true }
 --- A new libcurl transport (its own connections).
 -- @tparam[opt] table limits defaults for requests that pass none: `timeout`, `connectTimeout`,
 -- `maxResponseSize` (the SDK's defaults otherwise)
--- @return a transport object with `request`, `many` and `close`
+-- @return a transport object with `request`, `start`, `poll` and `close`
 function M.new(limits)
   limits = core.checkOptions(limits, 1, "libcurl.new", LIMITS)
   local c = config.new(limits, "libcurl.new") -- validated as configure validates them, defaults filled in

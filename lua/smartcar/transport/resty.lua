@@ -11,10 +11,10 @@
 -- `connectTimeout` the connection, `maxResponseSize` every body however it is
 -- framed; a command is never sent twice; each failure gives the same code and
 -- message form as libcurl's. Connections go back to nginx's keep-alive pool, one
--- pool per scheme, host, port and certificate check. The object has `request` and
--- `many` (one light thread per request), as every transport (see
--- `smartcar.transport.libcurl`). HTTPS trusts nginx's `lua_ssl_trusted_certificate`
--- (`caFile` and `caPath` are libcurl's).
+-- pool per scheme, host, port and certificate check. The object has `request` (see
+-- `smartcar.transport.libcurl` for the interface); concurrency comes from nginx's
+-- light threads (`smartcar.all` runs its tasks on them). HTTPS trusts nginx's
+-- `lua_ssl_trusted_certificate` (`caFile` and `caPath` are libcurl's).
 -- @module smartcar.transport.resty
 
 local core = require "smartcar.core"
@@ -51,7 +51,9 @@ local function now()
 end
 
 function Conn:failure(stage, err)
-  if err == "timeout" then return nil, "TIMEOUT", ("Request timed out after %d ms"):format(self.timeout) end
+  if err == "timeout" then
+    return nil, "TIMEOUT", ("Request timed out after %d ms"):format(self.timeout), not self.sent
+  end
   if err == "too large" then
     return nil, "INVALID_RESPONSE", ("Response exceeds the limit of %d bytes"):format(self.limit)
   end
@@ -67,7 +69,7 @@ function Conn:failure(stage, err)
   if stage == "tls" and find(tostring(err), "verify", 1, true) then stage = "verify" end
   local message = WHAT[stage] .. ": " .. tostring(err)
   if self.command and self.sent then message = message .. " (the request may have reached the server)" end
-  return nil, "NETWORK", message
+  return nil, "NETWORK", message, not self.sent
 end
 
 -- Time left before the deadline, in ms for settimeout; nil once it has passed.
@@ -261,12 +263,12 @@ end
 --- Make a transport.
 -- @tparam[opt] table options `poolSize` (per host, default 32), `keepalive` (ms, default 60000),
 -- `sslVerify` (default true)
--- @return a transport object (`request`, `many`) for `smartcar.configure{transport=}`
+-- @return a transport object (`request`) for `smartcar.configure{transport=}`
 function M.new(options)
   options = core.checkOptions(options, 1, "resty.new", OPTIONS)
   local ngx = _G.ngx
   if type(ngx) ~= "table" or not ngx.socket then core.raise("the resty transport runs only inside nginx (ngx_lua)") end
-  local tcp, spawn, wait = ngx.socket.tcp, ngx.thread.spawn, ngx.thread.wait
+  local tcp = ngx.socket.tcp
   update_time, ngx_now = ngx.update_time, ngx.now
   local pool_size = options.poolSize or 32
   local keepalive = options.keepalive or 60000
@@ -355,28 +357,11 @@ function M.new(options)
     -- As libcurl: a command without a body gets a connection of its own; a reused
     -- connection that died before answering is tried once more on a fresh one,
     -- unless the request is a command (never sent twice).
-    local a, b, d = attempt(c, scheme, host, port, request, c.command and (body or "") == "")
+    local a, b, d, unsent = attempt(c, scheme, host, port, request, c.command and (body or "") == "")
     if a == nil and c.dead and not c.command then
-      a, b, d = attempt(c, scheme, host, port, request, true)
+      return attempt(c, scheme, host, port, request, true)
     end
-    return a, b, d
-  end
-
-  -- At most `concurrency` light threads, each taking the next request until none is left.
-  function transport.many(self, requests, limits, concurrency)
-    local answers, next_index = {}, 1
-    local function worker()
-      while next_index <= #requests do
-        local i = next_index
-        next_index = i + 1
-        local r = requests[i]
-        answers[i] = { self:request(r[1], r[2], r[3], r[4], limits) }
-      end
-    end
-    local threads = {}
-    for t = 1, math.min(concurrency or #requests, #requests) do threads[t] = spawn(worker) end
-    for _, thread in ipairs(threads) do wait(thread) end
-    return answers
+    return a, b, d, unsent
   end
 
   return transport

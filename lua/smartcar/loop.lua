@@ -1,0 +1,323 @@
+--- Tasks that run concurrently: `smartcar.all` and `smartcar.loop`.
+--
+-- A task is a coroutine making SDK calls as usual (inside nginx, a light thread:
+-- see `all_in_threads`). When one of its requests goes
+-- out, `Client:send` asks the task's loop to carry it (`Job:request`): the request
+-- is started on the transport (`transport:start`, for libcurl a transfer on the
+-- Session's multi handle) and the task yields; `Loop:step` polls the transports
+-- and resumes each task whose answer came. At most `concurrency` requests are in
+-- flight; the rest wait their turn in order. A retry's wait is a timer of the loop,
+-- so one task's backoff never holds the others. Everything yields in Lua, never
+-- across C, so it works the same on Lua 5.1-5.4 and LuaJIT. A transport without
+-- `start` and `poll` carries a task's request in the task itself, one at a time.
+-- @submodule smartcar
+
+local core = require "smartcar.core"
+core.own()
+
+local create, resume, yield, status, running = coroutine.create, coroutine.resume, coroutine.yield,
+  coroutine.status, coroutine.running
+local now, pairs, next, type, min = core.now, pairs, next, type, math.min
+
+local M = { active = 0 } -- tasks alive in every loop (Client:send looks for its loop only when > 0)
+
+local WAIT = {}                                      -- what a task yields to wait for its loop
+local jobs = setmetatable({}, { __mode = "k" })      -- coroutine -> its Job
+
+local Job = {}
+Job.__index = Job
+
+-- Whether the task has ended (returned or raised).
+function Job:done() return self.finished == true end
+
+-- The task's first two results, or nil and the value it raised (nil while it runs).
+function Job:result()
+  if self.raised ~= nil then return nil, self.raised end
+  return self.first, self.second
+end
+
+local Loop = {}
+Loop.__index = Loop
+
+-- A new loop; at most `concurrency` requests of its tasks in flight at once.
+function M.new(concurrency)
+  return setmetatable({
+    concurrency = concurrency, tasks = 0, flying = 0,
+    queue = {}, first = 1, last = 0, -- requests waiting for a free slot (queue[first..last])
+    waiting = {},                -- transport -> { id -> job }
+    timers = {},                 -- job -> wake-up time (ms)
+    ready = {},                  -- jobs to resume at the next step (they yielded on their own)
+  }, Loop)
+end
+
+-- The Job the running coroutine is a task of, if any.
+function M.current()
+  local co = running()
+  return co and jobs[co]
+end
+
+-- Resume a task; take note when it ends.
+function Loop:resume(job, ...)
+  local co = job.co
+  local ok, a, b = resume(co, ...)
+  if status(co) == "dead" then
+    job.finished = true
+    if ok then job.first, job.second = a, b else job.raised = a end
+    jobs[co] = nil
+    self.tasks = self.tasks - 1
+    M.active = M.active - 1
+  elseif a ~= WAIT then
+    self.ready[#self.ready + 1] = job -- the task yielded by itself: it runs again at the next step
+  end
+end
+
+-- Start `fn(...)` as a task at once (it runs until its first request or wait).
+-- @treturn Job with `done()` and `result()`
+function Loop:run(fn, ...)
+  local job = setmetatable({ loop = self, co = create(fn) }, Job)
+  jobs[job.co] = job
+  self.tasks = self.tasks + 1
+  M.active = M.active + 1
+  self:resume(job, ...)
+  return job
+end
+
+-- The number of tasks that have not ended.
+function Loop:pending() return self.tasks end
+
+-- Start a queued or new request on its transport, the task to resume when it ends.
+local function start(loop, job, transport, method, url, headers, body, limits)
+  local ok, id = pcall(transport.start, transport, method, url, headers, body, limits)
+  if not ok then return false, id end
+  loop.flying = loop.flying + 1
+  local list = loop.waiting[transport]
+  if not list then
+    list = {}
+    loop.waiting[transport] = list
+  end
+  list[id] = job
+  return true
+end
+
+-- Inside a task: send one request through the loop; the transport's answer.
+function Job:request(transport, method, url, headers, body, limits)
+  local loop = self.loop
+  if not (transport.start and transport.poll) then
+    return transport:request(method, url, headers, body, limits)
+  end
+  if loop.flying < loop.concurrency and loop.first > loop.last then
+    local ok, err = start(loop, self, transport, method, url, headers, body, limits)
+    if not ok then error(err, 0) end
+  else
+    loop.last = loop.last + 1
+    loop.queue[loop.last] = { self, transport, method, url, headers, body, limits }
+  end
+  local outcome = yield(WAIT)
+  if outcome.raised ~= nil then error(outcome.raised, 0) end
+  return outcome[2], outcome[3], outcome[4], outcome[5]
+end
+
+-- Inside a task: wait `ms` without holding the other tasks.
+function Job:sleep(ms)
+  self.loop.timers[self] = now() + ms
+  yield(WAIT)
+end
+
+-- Start queued requests while there are free slots.
+function Loop:drain()
+  local queue = self.queue
+  while self.flying < self.concurrency and self.first <= self.last do
+    local q = queue[self.first]
+    queue[self.first] = nil
+    self.first = self.first + 1
+    local ok, err = start(self, q[1], q[2], q[3], q[4], q[5], q[6], q[7])
+    if not ok then self:resume(q[1], { raised = err }) end
+  end
+  if self.first > self.last then self.first, self.last = 1, 0 end
+end
+
+-- Answers a loop polled for requests another loop started (loops share a transport:
+-- nested `all`, two loops of one host), kept for that loop: transport -> { id -> answer }.
+local mail = setmetatable({}, { __mode = "k" })
+
+local function hand_over(loop, list, id, answer)
+  local job = list[id]
+  list[id] = nil
+  loop.flying = loop.flying - 1
+  loop:drain()
+  loop:resume(job, answer)
+end
+
+-- Resume the tasks whose answers are in `answers` (from transport:poll) or in the mail.
+function Loop:deliver(transport, answers)
+  local list = self.waiting[transport]
+  for i = 1, #answers do
+    local a = answers[i]
+    if list[a[1]] then
+      hand_over(self, list, a[1], a)
+    else
+      local box = mail[transport] or {}
+      mail[transport] = box
+      box[a[1]] = a
+    end
+  end
+  local box = mail[transport]
+  if box then
+    for id in pairs(list) do
+      if box[id] then
+        local a = box[id]
+        box[id] = nil
+        hand_over(self, list, id, a)
+      end
+    end
+  end
+  if next(list) == nil then self.waiting[transport] = nil end
+end
+
+-- Whether the mail holds an answer for this loop.
+function Loop:has_mail()
+  for transport, list in pairs(self.waiting) do
+    local box = mail[transport]
+    if box then
+      for id in pairs(list) do if box[id] then return true end end
+    end
+  end
+  return false
+end
+
+-- Wait `ms` outside any task (nginx: a light thread yields; a plain caller blocks).
+local function pause(ms)
+  if ms <= 0 then return end
+  local ngx = rawget(_G, "ngx")
+  if not (ngx and ngx.sleep and pcall(ngx.sleep, ms / 1000)) then core.sleep(ms) end
+end
+M.pause = pause
+
+-- Do the ready I/O and resume the tasks it unblocked; returns within about `ms`
+-- (default 0: never blocks).
+function Loop:step(ms)
+  ms = ms or 0
+  self:drain()
+  local t = now()
+  local wake = math.huge
+  for _, at in pairs(self.timers) do wake = min(wake, at) end
+  local ready = self.ready
+  local wait = (#ready > 0 or self:has_mail()) and 0 or min(ms, wake - t)
+  if wait < 0 then wait = 0 end
+  local transport = next(self.waiting)
+  if transport and next(self.waiting, transport) == nil then
+    self:deliver(transport, transport:poll(wait)) -- one transport: wait on its I/O
+  elseif transport then
+    for tr in pairs(self.waiting) do self:deliver(tr, tr:poll(0)) end
+    pause(min(wait, 5))
+  else
+    pause(wait)
+  end
+  t = now()
+  for job, at in pairs(self.timers) do
+    if at <= t then
+      self.timers[job] = nil
+      self:resume(job)
+    end
+  end
+  if #ready > 0 then
+    self.ready = {}
+    for i = 1, #ready do self:resume(ready[i]) end
+  end
+end
+
+-- Tasks: a list of functions.
+local function check_tasks(tasks, fname)
+  if type(tasks) ~= "table" then core.argError(1, fname, "a list of functions expected, got " .. type(tasks)) end
+  local n = #tasks
+  for i = 1, n do
+    if type(tasks[i]) ~= "function" then
+      core.argError(1, fname, ("task %d is not a function (got %s)"):format(i, type(tasks[i])))
+    end
+  end
+  return n
+end
+
+local OPTIONS = { concurrency = true }
+local function check_concurrency(options, fname, default, arg)
+  options = core.checkOptions(options, arg or 2, fname, OPTIONS)
+  local c = options.concurrency
+  if c == nil then return default end
+  if type(c) ~= "number" or not (c >= 1 and c < 2 ^ 31) then
+    core.optionError("concurrency", fname, "a number of requests in flight (>= 1) expected")
+  end
+  return math.floor(c)
+end
+M.checkConcurrency = check_concurrency
+
+-- Inside nginx, where light threads may run, tasks run on them: their requests
+-- go out on cosockets and their waits are ngx.sleep, so the worker keeps serving.
+-- `concurrency` threads each take the next task until none is left.
+local THREADED = { rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_client_hello = true }
+
+local function all_in_threads(ngx, tasks, concurrency)
+  local n, values, errors, next_index = #tasks, {}, {}, 1
+  local function worker()
+    while next_index <= n do
+      local i = next_index
+      next_index = i + 1
+      local ok, a, b = pcall(tasks[i])
+      if ok then values[i], errors[i] = a, b else errors[i] = a end
+    end
+  end
+  local threads = {}
+  for t = 1, min(concurrency, n) do threads[t] = ngx.thread.spawn(worker) end
+  for t = 1, #threads do ngx.thread.wait(threads[t]) end
+  return values, errors
+end
+
+-- Run every task to its end, at most `concurrency` requests in flight.
+-- @return values, errors: task i's first two results (errors[i] the raised value when it raised)
+function M.all(tasks, concurrency)
+  local ngx = rawget(_G, "ngx")
+  if ngx and ngx.thread and ngx.get_phase and THREADED[ngx.get_phase()] then
+    return all_in_threads(ngx, tasks, concurrency)
+  end
+  local n = #tasks
+  local loop = M.new(concurrency)
+  local list = {}
+  for i = 1, n do list[i] = loop:run(tasks[i]) end
+  while loop.tasks > 0 do loop:step(1000) end
+  local values, errors = {}, {}
+  for i = 1, n do values[i], errors[i] = list[i]:result() end
+  return values, errors
+end
+
+-- Give an SDK instance its `all` and `loop`.
+function M.install(smartcar, client)
+  local function default_concurrency() return client.config.concurrency end
+
+  --- Run tasks concurrently: each a function making SDK calls as usual, run as a coroutine; their
+  -- requests share one libcurl multi handle (connections reused across tasks), at most `concurrency`
+  -- in flight. A task that raises does not stop the others.
+  -- @tparam {function,...} tasks
+  -- @tparam[opt] table options `{concurrency = 16}`
+  -- @treturn table values: task i's first result
+  -- @treturn table errors: task i's second result, or the value it raised
+  -- @usage local values, errors = smartcar.all({ function() return v1:odometer() end,
+  --   function() return v2:odometer() end }, { concurrency = 16 })
+  function smartcar.all(tasks, options)
+    check_tasks(tasks, "all")
+    return M.all(tasks, check_concurrency(options, "all", default_concurrency()))
+  end
+
+  --- A scheduler for a host with its own loop: `run(fn, ...)` starts a task at once and returns its
+  -- job (`done()`, `result()`); `step(ms)` does the ready I/O and resumes what it unblocked, blocking
+  -- at most `ms` (default 0); `pending()` counts the unfinished tasks.
+  -- @tparam[opt] table options `{concurrency = 16}`
+  -- @return the loop
+  -- @usage local loop = smartcar.loop()
+  -- local job = loop:run(function() return vehicle:odometer() end)
+  -- while not job:done() do loop:step(10) end
+  function smartcar.loop(options)
+    return M.new(check_concurrency(options, "loop", default_concurrency(), 1))
+  end
+end
+
+return M
