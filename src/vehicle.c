@@ -141,13 +141,8 @@ static int vehicle_new(lua_State *L)
     lua_pushstring(L, version);                          /* 10 */
     lua_newtable(L);                                     /* 11: the flags kept for vehicle.flags */
     if (!lua_isnil(L, 6)) {
-        sc_rawfield(L, 3, "flags");
-        lua_pushnil(L);
-        while (lua_next(L, -2)) { /* checked by sc_push_flags: string names, scalar values */
-            lua_pushvalue(L, -2);
-            lua_insert(L, -2);
-            lua_rawset(L, 11);
-        }
+        sc_rawfield(L, 3, "flags"); /* checked by sc_push_flags: string names, scalar values */
+        sc_merge(L, -1, 11);
         lua_pop(L, 1);
     }
 
@@ -165,9 +160,35 @@ static int vehicle_new(lua_State *L)
     return 1;
 }
 
-/* core.setUnitSystem(vehicle, unit): later requests send the new sc-unit-system
- * (the headers cached for body-less requests are built again; the URLs do not
- * depend on it). */
+/* The headers cached for body-less requests are built again at the next request
+ * (the URLs depend on neither the token nor the unit system). */
+static void drop_headers(lua_State *L, sc_vehicle *v)
+{
+    if (v->headers > 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, v->headers);
+        v->headers = 0;
+    }
+}
+
+/* core.setVehicleToken(vehicle, token): later requests carry the new access token
+ * (a vehicle that keeps itself authorized, after a refresh). */
+static int vehicle_set_token(lua_State *L)
+{
+    static const char fname[] = "setVehicleToken";
+    sc_vehicle *v = sc_check_vehicle(L, 1);
+    char *bearer;
+    sc_check_string(L, 2, 1, fname, 1, NULL);
+    lua_pushliteral(L, "Bearer ");
+    lua_pushvalue(L, 2);
+    lua_concat(L, 2);
+    bearer = dup_at(L, 3);
+    sc_free_secret(v->bearer);
+    v->bearer = bearer;
+    drop_headers(L, v);
+    return 0;
+}
+
+/* core.setUnitSystem(vehicle, unit): later requests send the new sc-unit-system. */
 static int vehicle_set_unit(lua_State *L)
 {
     static const char fname[] = "setUnitSystem";
@@ -180,15 +201,13 @@ static int vehicle_set_unit(lua_State *L)
     unit = sc_strdup(L, s, len);
     free(v->unit);
     v->unit = unit;
-    if (v->headers > 0) {
-        luaL_unref(L, LUA_REGISTRYINDEX, v->headers);
-        v->headers = 0;
-    }
+    drop_headers(L, v);
     return 0;
 }
 
 const luaL_Reg sc_vehicle_functions[] = {
-    {"newVehicle", vehicle_new}, {"setUnitSystem", vehicle_set_unit}, {NULL, NULL}
+    {"newVehicle", vehicle_new}, {"setUnitSystem", vehicle_set_unit}, {"setVehicleToken", vehicle_set_token},
+    {NULL, NULL}
 };
 
 void sc_vehicle_open(lua_State *L)

@@ -3,6 +3,7 @@
 
 local core = require "smartcar.core"
 local endpoints = require "smartcar.endpoints"
+local authorized = require "smartcar.authorized"
 core.own()
 
 local type, ipairs, tostring = type, ipairs, tostring
@@ -46,13 +47,27 @@ return function(smartcar, client)
   -- @type Vehicle
   local Vehicle = {}
 
+  local function new_vehicle(id, token, options, class)
+    return core.newVehicle(id, token, options, class, cfg.apiVersion)
+  end
+  local new_authorized -- set once every method exists
+
   --- A new Vehicle; `version` defaults to the instance's API version (`getApiVersion()`).
+  -- With an access table (what `exchangeCode` returns) and an `authClient`, the vehicle keeps
+  -- itself authorized: it refreshes the token `refreshMargin` seconds (default 60) before
+  -- `access.expiration`, and once after a 401 AUTHENTICATION answer (then repeats the call);
+  -- `access` is updated in place and `onRefresh(access)` called once per refresh; concurrent
+  -- calls sharing `access` wait for the one refresh.
   -- @function Vehicle.new
   -- @tparam string id
-  -- @tparam string accessToken
-  -- @tparam[opt] table options `unitSystem` (`"metric"` or `"imperial"`), `version`, `flags`
+  -- @tparam string|table accessToken a token, or an access table `{accessToken=, refreshToken=, expiration=}`
+  -- @tparam[opt] table options `unitSystem` (`"metric"` or `"imperial"`), `version`, `flags`; with an
+  -- access table also `authClient`, `onRefresh`, `refreshMargin`
   -- @treturn Vehicle
+  -- @usage local v = smartcar.Vehicle.new(id, access, { authClient = client,
+  --   onRefresh = function(access) save(access) end })
   function Vehicle.new(id, accessToken, options)
+    if type(accessToken) == "table" then return new_authorized(id, accessToken, options, new_vehicle) end
     return core.newVehicle(id, accessToken, options, Vehicle, cfg.apiVersion)
   end
 
@@ -217,6 +232,7 @@ return function(smartcar, client)
     return client:send(V3, build(self, cfg.vehicleOrigin, "3", "GET", "/signals/" .. escape(code)))
   end
 
+  new_authorized = authorized.install(Vehicle, cfg)
   smartcar.Vehicle = Vehicle
   return builders
 end

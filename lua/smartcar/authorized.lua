@@ -1,0 +1,129 @@
+--- Vehicles that keep themselves authorized (API.md 0.2):
+-- `Vehicle.new(id, access, {authClient=, onRefresh=, refreshMargin=})`.
+--
+-- Such a vehicle is made with a class table of its own whose methods wrap the
+-- Vehicle's: before a call, the token is refreshed when `os.time() >=
+-- access.expiration - refreshMargin`; after a 401 AUTHENTICATION answer it is
+-- refreshed once and the call repeated. The `access` table is updated in place, so
+-- every vehicle sharing it follows. A refresh is single-flight per `access` table:
+-- whoever finds one running (a task of `smartcar.all`, a light thread of nginx)
+-- waits for it and uses its tokens. Plain vehicles (a token string) pay nothing.
+-- @submodule smartcar
+
+local core = require "smartcar.core"
+local loops = require "smartcar.loop"
+core.own()
+
+local type, pairs, next, rawget, os_time, now = type, pairs, next, rawget, os.time, core.now
+local set_token, arg_error, option_error = core.setVehicleToken, core.argError, core.optionError
+
+local M = {}
+
+local OWN = { authClient = true, onRefresh = true, refreshMargin = true } -- the rest are Vehicle.new's
+local state = setmetatable({}, { __mode = "k" })      -- vehicle -> {access, client, onRefresh, margin, token}
+local refreshing = setmetatable({}, { __mode = "k" }) -- access table -> until when (ms) its refresh may run
+
+-- Let a refresh that runs elsewhere go on (a task yields to its loop; in nginx, the light thread).
+local function wait_turn()
+  local job = loops.current()
+  if job then job:sleep(10) else loops.pause(10) end
+end
+
+-- Refresh st.access unless someone already replaced the token `stale`: true, or false and the error.
+local function refresh(st, stale, timeout)
+  local access = st.access
+  while refreshing[access] and now() < refreshing[access] do wait_turn() end
+  if access.accessToken ~= stale then return true end
+  if type(access.refreshToken) ~= "string" then return false end -- nothing to refresh with
+  refreshing[access] = now() + timeout -- a refresher that raised is waited for no longer than this
+  local new, err = st.client:exchangeRefreshToken(access.refreshToken)
+  refreshing[access] = nil
+  if not new then return false, err end
+  for k, v in pairs(new) do access[k] = v end
+  if st.onRefresh then st.onRefresh(access) end
+  return true
+end
+
+-- The C vehicle carries the token of the access table.
+local function sync(vehicle, st)
+  local token = st.access.accessToken
+  if token ~= st.token then
+    set_token(vehicle, token)
+    st.token = token
+  end
+end
+
+local function is_auth_failure(err)
+  return type(err) == "table" and err.statusCode == 401 and err.type == "AUTHENTICATION"
+end
+
+-- Call `method` on an authorized vehicle.
+local function call(vehicle, method, timeout, ...)
+  local st = state[vehicle]
+  if st.client then
+    local access, tried, refresh_err = st.access, false, nil
+    if type(access.expiration) == "number" and os_time() >= access.expiration - st.margin then
+      local _
+      tried = true
+      _, refresh_err = refresh(st, access.accessToken, timeout)
+    end
+    sync(vehicle, st)
+    local used = st.token
+    local res, err = method(vehicle, ...)
+    if is_auth_failure(err) and not tried then
+      local ok
+      ok, refresh_err = refresh(st, used, timeout)
+      if ok then
+        sync(vehicle, st)
+        return method(vehicle, ...)
+      end
+    end
+    if err and refresh_err then err.refreshError = refresh_err end
+    return res, err
+  end
+  sync(vehicle, st)
+  return method(vehicle, ...)
+end
+
+--- The constructor of authorized vehicles for one instance's Vehicle class.
+-- @return function(id, access, options, newVehicle) -> Vehicle
+function M.install(Vehicle, cfg)
+  local Authorized = {}
+  for name, f in pairs(Vehicle) do
+    if name == "setUnitSystem" then
+      Authorized[name] = f
+    elseif type(f) == "function" and name ~= "new" then
+      Authorized[name] = function(self, ...) return call(self, f, cfg.timeout + 1000, ...) end
+    end
+  end
+
+  return function(id, access, options, new_vehicle)
+    local token = rawget(access, "accessToken") -- read raw, as every option table
+    if type(token) ~= "string" then
+      arg_error(2, "Vehicle.new", "an access table with an accessToken string expected")
+    end
+    local own, rest = {}, nil
+    if options ~= nil then
+      if type(options) ~= "table" then arg_error(3, "Vehicle.new", "table expected, got " .. type(options)) end
+      rest = {}
+      for k, v in next, options do
+        if OWN[k] then own[k] = v else rest[k] = v end
+      end
+    end
+    local client, hook, margin = own.authClient, own.onRefresh, own.refreshMargin
+    if client ~= nil and not (type(client) == "userdata" and type(client.exchangeRefreshToken) == "function") then
+      option_error("authClient", "Vehicle.new", "an AuthClient expected, got " .. type(client))
+    end
+    if hook ~= nil and type(hook) ~= "function" then
+      option_error("onRefresh", "Vehicle.new", "a function expected, got " .. type(hook))
+    end
+    if margin ~= nil and (type(margin) ~= "number" or not (margin >= 0 and margin < 2 ^ 31)) then
+      option_error("refreshMargin", "Vehicle.new", "a number of seconds (>= 0) expected")
+    end
+    local vehicle = new_vehicle(id, token, rest, Authorized)
+    state[vehicle] = { access = access, client = client, onRefresh = hook, margin = margin or 60, token = token }
+    return vehicle
+  end
+end
+
+return M
