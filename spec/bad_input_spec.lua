@@ -84,7 +84,7 @@ local RAW_QUERY = "bad_input=raw"
 --   options     [position] = { option keys } to put hostile values in
 --   nested      { {label, pos, set = function(args, h) end, option = key|nil} ... }
 --   returns     "sdk" (result | nil, SmartcarError), "nothing", "transport" (also start: an id),
---               "many" (a table: all, loop, poll), "session"
+--               "many" (a table: all, loop, poll), "session", "iterator" (a paging iterator)
 --   names       the names its messages may use for it
 ---------------------------------------------------------------------------
 
@@ -176,6 +176,12 @@ entry("fanOut", { target = inst, params = { "vehicles", "method", "options" },
   options = { [3] = { "concurrency" } },
   nested = { { label = "vehicles entry", pos = 1, set = function(a, h) a[1] = { h } end } } })
 
+entry("eachVehicleId", { target = inst, params = { "accessToken", "options" },
+  args = function(cx) return { cx.token, { pageSize = 5 } } end, options = { [2] = { "pageSize" } },
+  returns = "iterator" })
+entry("eachConnection", { target = inst, params = { "amt", "filter", "options" },
+  args = function() return { H.AMT, { userId = "nobody" }, { pageSize = 5 } } end,
+  options = { [2] = { "userId", "vehicleId" }, [3] = { "pageSize" } }, returns = "iterator" })
 entry("all", { target = inst, params = { "tasks", "options" },
   args = function(cx) return { { function() return cx.vehicle:odometer() end }, { concurrency = 2 } } end,
   options = { [2] = { "concurrency" } }, returns = "many",
@@ -245,6 +251,8 @@ vmethod("request", { params = { "method", "path", "body", "headers", "apiVersion
       if h ~= nil and h == h then a[4] = { [h] = "1" } end
     end },
   } })
+vmethod("eachPermission", { params = { "options" }, args = function() return { { pageSize = 5 } } end,
+  options = { [1] = { "pageSize" } }, returns = "iterator" })
 vmethod("setUnitSystem", { params = { "unitSystem" }, args = function() return { "imperial" } end,
   returns = "nothing" })
 vmethod("getSignals", { params = {}, args = function() return {} end })
@@ -426,6 +434,12 @@ local function judge_return(e, case, r)
   elseif how == "many" then
     if type(r[1]) == "table" then return nil end
     return "returned " .. describe_value(r[1])
+  elseif how == "iterator" then -- its first step: an item, the end, or false and a SmartcarError
+    if type(r[1]) ~= "function" then return "returned " .. describe_value(r[1]) end
+    local ok, item, err = pcall(r[1])
+    if not ok then return "its first step raised: " .. short(item) end
+    if item == false and not SmartcarError.is(err) then return "its first step failed without a SmartcarError" end
+    return nil
   elseif how == "session" then
     if type(r[1]) == "userdata" and tostring(r[1]):match("^Session") then return nil end
     return "returned " .. describe_value(r[1])

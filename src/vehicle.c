@@ -188,6 +188,16 @@ static int vehicle_set_token(lua_State *L)
     return 0;
 }
 
+/* core.checkVehicle(self, method): raise in the SDK's style unless self is a live Vehicle
+ * (for the methods written in Lua that reach C only later, such as eachPermission). */
+static int vehicle_check(lua_State *L)
+{
+    sc_vehicle *v = sc_check_object(L, 1, &vehicle_class, luaL_checkstring(L, 2));
+    if (v->id == NULL)
+        sc_raise(L, "attempt to use a released Vehicle");
+    return 0;
+}
+
 /* core.setUnitSystem(vehicle, unit): later requests send the new sc-unit-system. */
 static int vehicle_set_unit(lua_State *L)
 {
@@ -207,7 +217,7 @@ static int vehicle_set_unit(lua_State *L)
 
 const luaL_Reg sc_vehicle_functions[] = {
     {"newVehicle", vehicle_new}, {"setUnitSystem", vehicle_set_unit}, {"setVehicleToken", vehicle_set_token},
-    {NULL, NULL}
+    {"checkVehicle", vehicle_check}, {NULL, NULL}
 };
 
 void sc_vehicle_open(lua_State *L)

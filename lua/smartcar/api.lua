@@ -3,6 +3,7 @@
 -- @submodule smartcar
 
 local core = require "smartcar.core"
+local pages = require "smartcar.paging"
 local config = require "smartcar.config"
 core.own()
 
@@ -114,6 +115,21 @@ return function(smartcar, client)
     return send(DATA, "getVehicles", accessToken, check_options(paging, 2, "getVehicles", PAGING))
   end
 
+  --- Every vehicle id an access token covers, page after page: `for id, err in eachVehicleId(token) do`
+  -- (on a failure `false, err` once, then the end).
+  -- @tparam string accessToken
+  -- @tparam[opt] table options `{pageSize = 10}` (at most 50)
+  -- @usage for id, err in smartcar.eachVehicleId(access.accessToken) do
+  --   if not id then print(err.message) break end
+  -- end
+  function smartcar.eachVehicleId(accessToken, options)
+    core.checkString(accessToken, 1, "eachVehicleId", true)
+    local size = pages.pageSize(options, 2, "eachVehicleId", 10, 50)
+    return pages.byOffset(function(limit, offset)
+      return smartcar.getVehicles(accessToken, { limit = limit, offset = offset })
+    end, "vehicles", size)
+  end
+
   --- A vehicle's v3 resource: `{body=, headers=}` (a `{data=...}` envelope is unwrapped).
   -- @tparam string accessToken
   -- @tparam string vehicleId
@@ -174,6 +190,23 @@ return function(smartcar, client)
       vehicle_id = string_option(filter, "vehicleId", "getConnections"),
       limit = paging.limit, cursor = string_option(paging, "cursor", "getConnections"),
     })
+  end
+
+  --- Every connection of the application, page after page (cursor paging): `for c, err in ...`
+  -- (on a failure `false, err` once, then the end).
+  -- @tparam string amt application management token
+  -- @tparam[opt] table filter `{userId=, vehicleId=}`
+  -- @tparam[opt] table options `{pageSize = 10}` (at most 100)
+  -- @usage for c, err in smartcar.eachConnection(amt, { userId = id }) do print(c.vehicleId) end
+  function smartcar.eachConnection(amt, filter, options)
+    core.checkString(amt, 1, "eachConnection", true)
+    filter = check_options(filter, 2, "eachConnection", FILTER)
+    local user = string_option(filter, "userId", "eachConnection")
+    local vehicle = string_option(filter, "vehicleId", "eachConnection")
+    local size = pages.pageSize(options, 3, "eachConnection", 10, 100)
+    return pages.byCursor(function(limit, cursor)
+      return smartcar.getConnections(amt, { userId = user, vehicleId = vehicle }, { limit = limit, cursor = cursor })
+    end, "connections", size)
   end
 
   --- Delete the connections of one user or one vehicle: `{connections=, meta=}`.

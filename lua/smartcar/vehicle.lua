@@ -4,6 +4,7 @@
 local core = require "smartcar.core"
 local endpoints = require "smartcar.endpoints"
 local authorized = require "smartcar.authorized"
+local pages = require "smartcar.paging"
 core.own()
 
 local type, ipairs, tostring = type, ipairs, tostring
@@ -96,6 +97,19 @@ return function(smartcar, client)
     paging = core.checkOptions(paging, 1, "permissions", PAGING)
     return client:send(DATA, build(self, cfg.apiOrigin, nil, "GET", "/permissions", nil,
       core.query(paging, PAGING_ORDER, "permissions")))
+  end
+
+  --- Every permission of the application for this vehicle, page after page: `for name, err in
+  -- vehicle:eachPermission() do` (on a failure `false, err` once, then the end).
+  -- @function Vehicle:eachPermission
+  -- @tparam[opt] table options `{pageSize = 25}`
+  -- @usage for p, err in vehicle:eachPermission { pageSize = 25 } do print(p) end
+  function Vehicle:eachPermission(options)
+    core.checkVehicle(self, "eachPermission")
+    local size = pages.pageSize(options, 1, "eachPermission", 25, 1000)
+    return pages.byOffset(function(limit, offset)
+      return self:permissions { limit = limit, offset = offset }
+    end, "permissions", size)
   end
 
   --- Service records between two dates (`YYYY-MM-DD` or ISO-8601); a JSON array: `{data=, meta=}`.

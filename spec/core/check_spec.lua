@@ -26,6 +26,8 @@ local CALLS = {
   verifyPayload = function() smartcar.verifyPayload("amt", "sig", 5) end,
   fanOut = function() smartcar.fanOut({ v }, "nope") end,
   all = function() smartcar.all { 42 } end,
+  eachVehicleId = function() smartcar.eachVehicleId("t", { pageSize = 0 }) end,
+  eachConnection = function() smartcar.eachConnection(nil) end,
   loop = function() smartcar.loop { concurrency = 0 } end,
   parseCallback = function() smartcar.parseCallback(nil) end,
   ["AuthClient.new"] = function() smartcar.AuthClient.new("x") end,
@@ -43,6 +45,7 @@ local CALLS = {
   ["Vehicle:request"] = function() v:request("GET", "/x", { a = 1 }) end,
   ["Vehicle:getSignal"] = function() v:getSignal(nil) end,
   ["Vehicle:setUnitSystem"] = function() v:setUnitSystem("kelvin") end,
+  ["Vehicle:eachPermission"] = function() v:eachPermission { pageSize = "many" } end,
   ["resty.new"] = function() resty.new() end,
 }
 -- the methods without arguments: called on a bad self
