@@ -142,6 +142,12 @@ local KEYS = {
   origin = check_origin,
   retry = check_retry,
   onResponse = check_hook,
+  concurrency = function(name, value, fname)
+    if type(value) ~= "number" or not (value >= 1 and value < 2 ^ 31) then
+      option_error(name, fname, "a number of requests in flight (>= 1) expected, got " .. show(value))
+    end
+    return math.floor(value)
+  end,
 }
 for name in pairs(ORIGINS) do KEYS[name] = check_origin end
 
