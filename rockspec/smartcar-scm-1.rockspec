@@ -33,12 +33,16 @@ build = {
     ["smartcar.api"] = "lua/smartcar/api.lua",
     ["smartcar.webhooks"] = "lua/smartcar/webhooks.lua",
     ["smartcar.fleet"] = "lua/smartcar/fleet.lua",
+    ["smartcar.loop"] = "lua/smartcar/loop.lua",
+    ["smartcar.authorized"] = "lua/smartcar/authorized.lua",
+    ["smartcar.paging"] = "lua/smartcar/paging.lua",
     ["smartcar.transport.libcurl"] = "lua/smartcar/transport/libcurl.lua",
     ["smartcar.transport.resty"] = "lua/smartcar/transport/resty.lua",
     ["smartcar.core"] = {
       sources = {
-        "src/auth_client.c", "src/check.c", "src/class.c", "src/core.c", "src/crypto.c", "src/error.c", "src/headers.c",
-        "src/http.c", "src/json.c", "src/request.c", "src/response.c", "src/transfer.c", "src/url.c", "src/vehicle.c",
+        "src/auth_client.c", "src/check.c", "src/class.c", "src/clock.c", "src/core.c", "src/crypto.c", "src/error.c",
+        "src/headers.c", "src/http.c", "src/json.c", "src/request.c", "src/response.c", "src/transfer.c", "src/url.c",
+        "src/vehicle.c",
       },
       defines = { "_POSIX_C_SOURCE=200809L" },
       libraries = { "curl", "crypto" },
