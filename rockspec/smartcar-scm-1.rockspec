@@ -38,6 +38,7 @@ build = {
     ["smartcar.paging"] = "lua/smartcar/paging.lua",
     ["smartcar.transport.libcurl"] = "lua/smartcar/transport/libcurl.lua",
     ["smartcar.transport.resty"] = "lua/smartcar/transport/resty.lua",
+    ["smartcar.transport.auto"] = "lua/smartcar/transport/auto.lua",
     ["smartcar.core"] = {
       sources = {
         "src/auth_client.c", "src/check.c", "src/class.c", "src/clock.c", "src/core.c", "src/crypto.c", "src/error.c",

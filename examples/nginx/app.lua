@@ -7,7 +7,7 @@ local smartcar = require "smartcar"
 local core = require "smartcar.core"
 
 -- Loaded once per worker (require caches it): configure and build the client once.
-smartcar.configure { transport = require("smartcar.transport.resty").new(), timeout = 10000 }
+smartcar.configure { timeout = 10000 } -- inside nginx the cosocket transport is the default
 local client = smartcar.AuthClient.new { mode = "test" } -- credentials from SMARTCAR_* (nginx `env`)
 
 local AMT = os.getenv("SMARTCAR_MANAGEMENT_TOKEN") -- the application management token

@@ -9,6 +9,7 @@
 local core = require "smartcar.core"
 local config = require "smartcar.config"
 local libcurl = require "smartcar.transport.libcurl"
+local auto = require "smartcar.transport.auto"
 local redact = require "smartcar.redact"
 core.own()
 
@@ -20,7 +21,8 @@ local Client = {}
 Client.__index = Client
 
 local clients = setmetatable({}, { __mode = "k" }) -- SDK instance -> its Client
-local default_transport = libcurl.default()        -- unless an instance is given its own
+-- unless an instance is given its own; inside nginx it depends on the phase (auto.get)
+local default_transport = not auto.inNginx and libcurl.default() or nil
 
 --- A client for a configuration table (from `config.new`).
 function Client.new(cfg)
@@ -75,7 +77,7 @@ end
 -- the task's loop when there is one. `err` and `unsent` are those of a first attempt
 -- already made (the lean road of Client:send), if any.
 local function attempts(cfg, shape, method, url, headers, body, err, unsent)
-  local transport = cfg.transport or default_transport
+  local transport = cfg.transport or default_transport or auto.get()
   local job = loops.active > 0 and loops.current() or nil
   local attempt = err and 1 or 0
   while true do
@@ -112,7 +114,7 @@ function Client:send(shape, method, url, headers, body)
   local cfg = self.config
   if loops.active > 0 or cfg.onResponse then return attempts(cfg, shape, method, url, headers, body) end
   -- the lean road of a plain call: one attempt, and the general road only after a failure
-  local status, h, b, unsent = (cfg.transport or default_transport):request(method, url, headers, body, cfg)
+  local status, h, b, unsent = (cfg.transport or default_transport or auto.get()):request(method, url, headers, body, cfg)
   local res, err = parse(shape, status, h, b)
   if not err then return res end
   redact(err, headers, body)

@@ -16,6 +16,7 @@ local core = require "smartcar.core"
 local config = require "smartcar.config"
 local Client = require "smartcar.client"
 local libcurl = require "smartcar.transport.libcurl"
+local auto = require "smartcar.transport.auto"
 local install_auth = require "smartcar.auth"
 local install_vehicle = require "smartcar.vehicle"
 local install_api = require "smartcar.api"
@@ -50,7 +51,8 @@ local function new(initial)
   --- Change this instance's configuration. Unknown keys raise; nothing is set unless every key is valid.
   -- @tparam table options `origin` (all origins), `apiOrigin`, `authOrigin`, `connectOrigin`, `vehicleOrigin`,
   -- `managementOrigin` (http(s) origins), `timeout`, `connectTimeout` (ms), `maxResponseSize` (bytes),
-  -- `apiVersion`, `transport` (an object with `request` and optionally `many`, or a function)
+  -- `apiVersion`, `transport` (an object with `request` and optionally `start`/`poll`, or a function),
+  -- `retry` (`{attempts=, baseDelay=, maxDelay=}` or false), `onResponse`, `concurrency`, `caFile`, `caPath`
   -- @usage smartcar.configure{ apiOrigin = "http://127.0.0.1:8080", timeout = 5000 }
   function smartcar.configure(options)
     client:configure(options, "configure")
@@ -63,7 +65,7 @@ local function new(initial)
     for k, v in pairs(cfg) do
       if type(k) == "string" then copy[k] = v end
     end
-    copy.transport = cfg.transport or libcurl.default()
+    copy.transport = cfg.transport or auto.get()
     return copy
   end
 
@@ -82,7 +84,8 @@ local function new(initial)
 
   --- Transport objects (see `smartcar.transport.libcurl` for the interface).
   -- @table transports
-  -- @field libcurl the default transport of every instance: libcurl, one keep-alive Session per Lua state
+  -- @field libcurl libcurl, one keep-alive Session per Lua state: the default transport outside nginx
+  -- (inside nginx, see `smartcar.transport.auto`)
   smartcar.transports.libcurl = libcurl.default()
 
   install_auth(smartcar, client)

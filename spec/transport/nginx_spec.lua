@@ -1,0 +1,109 @@
+-- Inside nginx with no transport configured: a handler that only requires the SDK and
+-- reads an odometer does not block its worker (the cosocket transport is chosen for
+-- the phase), fanOut runs on light threads, and a phase without cosockets gets a
+-- clear SmartcarError instead of a blocked worker or an nginx internal error.
+local smartcar = require "smartcar"
+local socket = require "socket"
+local H = require "helper"
+local nginx = require "support.nginx"
+
+local CONF = [[
+env SMARTCAR_API_ORIGIN;
+events { worker_connections 1024; }
+http {
+  lua_package_path "%s/lua/?.lua;%s/lua/?/init.lua;;";
+  lua_package_cpath "%s/build/luajit/?.so;;";
+  access_log off; %s
+  init_by_lua_block { require "smartcar" }
+  server {
+    listen 127.0.0.1:%d;
+    location = /odometer { content_by_lua_block {
+      local smartcar = require "smartcar"
+      local res, err = smartcar.Vehicle.new(ngx.var.arg_id, ngx.var.arg_token):odometer()
+      ngx.say(res and res.distance or err.message)
+    } }
+    location = /ping { content_by_lua_block { ngx.say("pong") } }
+    location = /fanout { content_by_lua_block {
+      local smartcar = require "smartcar"
+      local vehicles = {}
+      for id in ngx.var.arg_ids:gmatch("[^,]+") do vehicles[#vehicles + 1] = smartcar.Vehicle.new(id, ngx.var.arg_token) end
+      ngx.update_time()
+      local t0 = ngx.now()
+      local results = smartcar.fanOut(vehicles, "odometer", { concurrency = 64 })
+      ngx.update_time()
+      local ok = 0
+      for i = 1, #vehicles do if results[i] then ok = ok + 1 end end
+      ngx.say(ok, " ", ngx.now() - t0)
+    } }
+    location = /logged {
+      content_by_lua_block { ngx.say("ok") }
+      log_by_lua_block {
+        local _, err = require("smartcar").getUser("t")
+        ngx.log(ngx.ERR, "SMARTCAR-IN-LOG ", err.type, " ", err.code, " ", err.description, "|")
+      }
+    }
+  }
+}
+]]
+
+describe("the SDK inside nginx, with no transport configured", function()
+  local server, token, ids
+  setup(function()
+    H.reset()
+    server = nginx.start(function(port, prefix, root)
+      return nginx.preamble(prefix) .. CONF:format(root, root, root, nginx.temp_paths(prefix), port)
+    end, "SMARTCAR_API_ORIGIN=" .. H.origin)
+    local t = H.admin("POST", "/_emulator/tokens", { email = "fleet@example.com", vehicles = 50 })
+    token, ids = t.access_token, t.vehicles
+  end)
+  teardown(function()
+    H.admin("POST", "/_emulator/config", { latency = 0 })
+    if server then server.stop() end
+  end)
+
+  it("serves 20 concurrent odometer reads of 200 ms in under 1 s, and a ping meanwhile in under 50 ms", function()
+    H.admin("POST", "/_emulator/config", { latency = 200 })
+    local loop = smartcar.loop { concurrency = 20 }
+    local jobs = {}
+    local t0 = socket.gettime()
+    for i = 1, 20 do
+      jobs[i] = loop:run(function()
+        return H.http("GET", ("%s/odometer?id=%s&token=%s"):format(server.origin, ids[i], token))
+      end)
+    end
+    for _ = 1, 5 do loop:step(10) end -- the 20 requests are in nginx now
+    local p0 = socket.gettime()
+    local ping = assert(H.http("GET", server.origin .. "/ping"))
+    local ping_time = socket.gettime() - p0
+    while loop:pending() > 0 do loop:step(50) end
+    local elapsed = socket.gettime() - t0
+    assert.are.equal("pong\n", ping.body)
+    for i = 1, 20 do
+      local res = assert(jobs[i]:result())
+      assert.are.equal(200, res.status)
+      assert.is_number(tonumber(res.body), res.body)
+    end
+    assert.is_true(ping_time < 0.05, ("the ping took %.3f s"):format(ping_time))
+    assert.is_true(elapsed < 1, ("20 reads took %.2f s"):format(elapsed))
+  end)
+
+  it("runs fanOut over 50 vehicles on light threads: under 1 s at 200 ms each", function()
+    H.admin("POST", "/_emulator/config", { latency = 200 })
+    local res = assert(H.http("GET", ("%s/fanout?ids=%s&token=%s"):format(server.origin, table.concat(ids, ","), token)))
+    local ok, secs = res.body:match("^(%d+) ([%d.]+)")
+    assert.are.equal("50", ok, res.body)
+    assert.is_true(tonumber(secs) < 1, secs .. " s")
+  end)
+
+  it("answers a call from the log phase with a SmartcarError naming the phase and the remedy", function()
+    assert(H.http("GET", server.origin .. "/logged"))
+    local line
+    for _ = 1, 20 do
+      line = server.log():match("SMARTCAR%-IN%-LOG [^|]*")
+      if line then break end
+      socket.sleep(0.05)
+    end
+    assert.are.equal("SMARTCAR-IN-LOG SDK_ERROR UNSUPPORTED_PHASE nginx's log phase has no cosockets and must not " ..
+      "block: make the call from ngx.timer.at(0, function() ... end)", line)
+  end)
+end)
