@@ -3,6 +3,7 @@
  * longjmp through it. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "transfer.h"
 
 static int buf_append(sc_buf *b, const char *p, size_t n)
@@ -241,14 +242,22 @@ static int l_compile_limits(lua_State *L)
     return 1;
 }
 
-#define SC_NO_EXPECT "Expect:" /* a request with a body never waits for 100 Continue */
+/* The line that may end a header list, after the table's pairs: */
+static const char SC_NO_EXPECT[] = "Expect:";    /* a request with a body never waits for 100 Continue */
+static const char SC_NO_FORM[] = "Content-Type:"; /* a POST without a body gets no form Content-Type */
+
+/* Whether the list ends as `suffix` says (NULL: no extra line). */
+static int ends_with(const struct curl_slist *n, const char *suffix)
+{
+    return suffix ? n != NULL && n->next == NULL && strcmp(n->data, suffix) == 0 : n == NULL;
+}
 
 /* Whether the list holds exactly the pairs of the headers table at idx, in its
- * iteration order (then "Expect:" iff there is a body): then it is reused as it is. */
-static int same_headers(lua_State *L, const struct curl_slist *n, int idx, int has_body)
+ * iteration order, then `suffix`: then it is reused as it is. */
+static int same_headers(lua_State *L, const struct curl_slist *n, int idx, const char *suffix)
 {
     if (lua_isnil(L, idx))
-        return has_body ? n != NULL && n->next == NULL && strcmp(n->data, SC_NO_EXPECT) == 0 : n == NULL;
+        return ends_with(n, suffix);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         size_t kl, vl;
@@ -268,9 +277,33 @@ static int same_headers(lua_State *L, const struct curl_slist *n, int idx, int h
         n = n->next;
         lua_pop(L, 1);
     }
-    if (has_body)
-        return n != NULL && n->next == NULL && strcmp(n->data, SC_NO_EXPECT) == 0;
-    return n == NULL;
+    return ends_with(n, suffix);
+}
+
+/* Whether the headers table at idx (or nil) names a Content-Type, in any case. */
+static int has_content_type(lua_State *L, int idx)
+{
+    if (lua_isnil(L, idx))
+        return 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -2) == LUA_TSTRING && strcasecmp(lua_tostring(L, -2), "content-type") == 0) {
+            lua_pop(L, 2);
+            return 1;
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* The line that ends the header list of a request: see SC_NO_EXPECT, SC_NO_FORM. */
+static const char *list_suffix(lua_State *L, const char *method, const char *body, int idx)
+{
+    if (body != NULL)
+        return SC_NO_EXPECT;
+    if (strcmp(method, "POST") == 0 && !has_content_type(L, idx))
+        return SC_NO_FORM;
+    return NULL;
 }
 
 static void append_header(lua_State *L, sc_transfer *t, const char *line)
@@ -304,12 +337,12 @@ static void check_headers(lua_State *L, int idx, const char *fname)
  * one set says the same. The list libcurl holds and t->headers are always the
  * same list: a new one is built apart (t->pending, owned in case of a raise) and
  * swapped in once complete. */
-static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, const char *fname)
+static void set_headers(lua_State *L, sc_transfer *t, int idx, const char *suffix, const char *fname)
 {
     int same, frozen;
     if (!lua_isnil(L, idx) && !lua_istable(L, idx))
         sc_bad_request(L, fname, 3, "headers must be a table or nil");
-    if (t->last_headers > 0 && !has_body && !lua_isnil(L, idx)) {
+    if (t->last_headers > 0 && suffix == t->last_suffix && !lua_isnil(L, idx)) {
         /* a frozen table cannot change: the list made from it still holds */
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->last_headers);
         same = lua_rawequal(L, -1, idx);
@@ -321,8 +354,8 @@ static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, con
         luaL_unref(L, LUA_REGISTRYINDEX, t->last_headers);
         t->last_headers = 0;
     }
-    frozen = !lua_isnil(L, idx) && !has_body && sc_is_frozen(L, idx);
-    if (!same_headers(L, t->headers, idx, has_body)) {
+    frozen = !lua_isnil(L, idx) && suffix != SC_NO_EXPECT && sc_is_frozen(L, idx);
+    if (!same_headers(L, t->headers, idx, suffix)) {
         if (!lua_isnil(L, idx))
             check_headers(L, idx, fname);
         curl_slist_free_all(t->pending);
@@ -335,8 +368,8 @@ static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, con
                 lua_pop(L, 2);
             }
         }
-        if (has_body)
-            append_header(L, t, SC_NO_EXPECT);
+        if (suffix)
+            append_header(L, t, suffix);
         curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->pending);
         curl_slist_free_all(t->headers);
         t->headers = t->pending;
@@ -345,6 +378,7 @@ static void set_headers(lua_State *L, sc_transfer *t, int idx, int has_body, con
     if (frozen) {
         lua_pushvalue(L, idx);
         t->last_headers = luaL_ref(L, LUA_REGISTRYINDEX);
+        t->last_suffix = suffix;
     }
 }
 
@@ -431,7 +465,7 @@ void sc_prepare(lua_State *L, sc_transfer *t, int m, sc_limits limits, const cha
             sc_bad_request(L, fname, 4, "the body must be a string or nil");
         body = lua_tolstring(L, m + 3, &blen);
     }
-    set_headers(L, t, m + 2, body != NULL, fname);
+    set_headers(L, t, m + 2, list_suffix(L, method, body, m + 2), fname);
     set_url(L, t, url, ulen, fname);
     set_method(t, method, body, blen);
     if (t->limits.timeout != limits.timeout)

@@ -35,6 +35,7 @@ typedef struct {
     int plain_get;              /* the method last set was a GET without a body */
     int command;                /* not GET or HEAD: never sent twice behind the caller's back */
     int last_headers;           /* registry ref of the frozen headers table the list was made from */
+    const char *last_suffix;    /* and the line that ended the list then (see set_headers) */
     const char *send;           /* the body being sent (a Lua string kept alive by the caller) */
     size_t send_len, send_pos;
     char errbuf[CURL_ERROR_SIZE];

@@ -37,6 +37,21 @@ describe("the libcurl engine", function()
     assert.are.equal("", r.body)
   end)
 
+  it("sends a POST without a body with Content-Length: 0 and no Content-Type, before and after a GET", function()
+    for _ = 1, 2 do
+      assert(vehicle:odometer())
+      assert(vehicle:subscribe(H.WEBHOOK_ID))
+      local r = H.last()
+      assert.are.equal("POST", r.method)
+      assert.are.equal("0", r.headers["content-length"])
+      assert.is_nil(r.headers["content-type"])
+      assert.is_nil(r.headers.expect)
+      assert.are.equal("", r.body)
+    end
+    assert(vehicle:lock())
+    assert.are.equal("application/json", H.last().headers["content-type"])
+  end)
+
   it("maps response headers to meta", function()
     local res = assert(vehicle:odometer())
     assert.matches(UUID, res.meta.requestId)
