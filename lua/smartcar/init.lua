@@ -22,7 +22,6 @@ local install_vehicle = require "smartcar.vehicle"
 local install_api = require "smartcar.api"
 local install_webhooks = require "smartcar.webhooks"
 local install_fleet = require "smartcar.fleet"
-local loops = require "smartcar.loop"
 core.own()
 
 local pairs, type = pairs, type
@@ -92,7 +91,6 @@ local function new(initial)
   install_fleet(smartcar, client, install_vehicle(smartcar, client))
   install_api(smartcar, client)
   install_webhooks(smartcar)
-  loops.install(smartcar, client)
   Client.bind(smartcar, client)
   return smartcar
 end

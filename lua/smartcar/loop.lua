@@ -1,4 +1,4 @@
---- Tasks that run concurrently: `smartcar.all` and `smartcar.loop`.
+--- Tasks that run concurrently: the scheduler behind `smartcar.all`, `smartcar.loop` and `fanOut`.
 --
 -- A task is a coroutine making SDK calls as usual (inside nginx, a light thread:
 -- see `all_in_threads`). When one of its requests goes
@@ -10,14 +10,14 @@
 -- so one task's backoff never holds the others. Everything yields in Lua, never
 -- across C, so it works the same on Lua 5.1-5.4 and LuaJIT. A transport without
 -- `start` and `poll` carries a task's request in the task itself, one at a time.
--- @submodule smartcar
+-- @module smartcar.loop
 
 local core = require "smartcar.core"
 core.own()
 
 local create, resume, yield, status, running = coroutine.create, coroutine.resume, coroutine.yield,
   coroutine.status, coroutine.running
-local now, pairs, next, type, min = core.now, pairs, next, type, math.min
+local now, pairs, next, min = core.now, pairs, next, math.min
 
 local M = { active = 0 } -- tasks alive in every loop (Client:send looks for its loop only when > 0)
 
@@ -226,29 +226,6 @@ function Loop:step(ms)
   end
 end
 
--- Tasks: a list of functions.
-local function check_tasks(tasks, fname)
-  if type(tasks) ~= "table" then core.argError(1, fname, "a list of functions expected, got " .. type(tasks)) end
-  local n = #tasks
-  for i = 1, n do
-    if type(tasks[i]) ~= "function" then
-      core.argError(1, fname, ("task %d is not a function (got %s)"):format(i, type(tasks[i])))
-    end
-  end
-  return n
-end
-
-local OPTIONS = { concurrency = true }
-local function check_concurrency(options, fname, default, arg)
-  options = core.checkOptions(options, arg or 2, fname, OPTIONS)
-  local c = options.concurrency
-  if c == nil then return default end
-  if type(c) ~= "number" or not (c >= 1 and c < 2 ^ 31) then
-    core.optionError("concurrency", fname, "a number of requests in flight (>= 1) expected")
-  end
-  return math.floor(c)
-end
-M.checkConcurrency = check_concurrency
 
 -- Inside nginx, where light threads may run, tasks run on them: their requests
 -- go out on cosockets and their waits are ngx.sleep, so the worker keeps serving.
@@ -287,37 +264,6 @@ function M.all(tasks, concurrency)
   local values, errors = {}, {}
   for i = 1, n do values[i], errors[i] = list[i]:result() end
   return values, errors
-end
-
--- Give an SDK instance its `all` and `loop`.
-function M.install(smartcar, client)
-  local function default_concurrency() return client.config.concurrency end
-
-  --- Run tasks concurrently: each a function making SDK calls as usual, run as a coroutine; their
-  -- requests share one libcurl multi handle (connections reused across tasks), at most `concurrency`
-  -- in flight. A task that raises does not stop the others.
-  -- @tparam {function,...} tasks
-  -- @tparam[opt] table options `{concurrency = 16}`
-  -- @treturn table values: task i's first result
-  -- @treturn table errors: task i's second result, or the value it raised
-  -- @usage local values, errors = smartcar.all({ function() return v1:odometer() end,
-  --   function() return v2:odometer() end }, { concurrency = 16 })
-  function smartcar.all(tasks, options)
-    check_tasks(tasks, "all")
-    return M.all(tasks, check_concurrency(options, "all", default_concurrency()))
-  end
-
-  --- A scheduler for a host with its own loop: `run(fn, ...)` starts a task at once and returns its
-  -- job (`done()`, `result()`); `step(ms)` does the ready I/O and resumes what it unblocked, blocking
-  -- at most `ms` (default 0); `pending()` counts the unfinished tasks.
-  -- @tparam[opt] table options `{concurrency = 16}`
-  -- @return the loop
-  -- @usage local loop = smartcar.loop()
-  -- local job = loop:run(function() return vehicle:odometer() end)
-  -- while not job:done() do loop:step(10) end
-  function smartcar.loop(options)
-    return M.new(check_concurrency(options, "loop", default_concurrency(), 1))
-  end
 end
 
 return M
