@@ -23,6 +23,11 @@ http {
       ngx.say(res and res.distance or err.message)
     } }
     location = /ping { content_by_lua_block { ngx.say("pong") } }
+    location = /retrying { content_by_lua_block {
+      local sc = require("smartcar").new { retry = { attempts = 2, baseDelay = 500, maxDelay = 500 } }
+      local res, err = sc.Vehicle.new(ngx.var.arg_id, ngx.var.arg_token):odometer()
+      ngx.say(res and res.distance or err.message)
+    } }
     location = /fanout { content_by_lua_block {
       local smartcar = require "smartcar"
       local vehicles = {}
@@ -85,6 +90,24 @@ describe("the SDK inside nginx, with no transport configured", function()
     end
     assert.is_true(ping_time < 0.05, ("the ping took %.3f s"):format(ping_time))
     assert.is_true(elapsed < 1, ("20 reads took %.2f s"):format(elapsed))
+  end)
+
+  it("waits out a retry's backoff without holding the worker", function()
+    H.fault("html503", 1, "/odometer$")
+    local loop = smartcar.loop()
+    local t0 = socket.gettime()
+    local job = loop:run(function()
+      return H.http("GET", ("%s/retrying?id=%s&token=%s"):format(server.origin, ids[1], token))
+    end)
+    for _ = 1, 10 do loop:step(10) end -- the 503 came back; nginx is in the backoff now
+    local p0 = socket.gettime()
+    assert(H.http("GET", server.origin .. "/ping"))
+    local ping_time = socket.gettime() - p0
+    while not job:done() do loop:step(50) end
+    local res = assert(job:result())
+    assert.is_number(tonumber(res.body), res.body)
+    assert.is_true(socket.gettime() - t0 >= 0.5, "no backoff")
+    assert.is_true(ping_time < 0.05, ("the ping took %.3f s"):format(ping_time))
   end)
 
   it("runs fanOut over 50 vehicles on light threads: under 1 s at 200 ms each", function()
