@@ -36,6 +36,7 @@ build = {
     ["smartcar.loop"] = "lua/smartcar/loop.lua",
     ["smartcar.authorized"] = "lua/smartcar/authorized.lua",
     ["smartcar.paging"] = "lua/smartcar/paging.lua",
+    ["smartcar.store"] = "lua/smartcar/store.lua",
     ["smartcar.transport.libcurl"] = "lua/smartcar/transport/libcurl.lua",
     ["smartcar.transport.resty"] = "lua/smartcar/transport/resty.lua",
     ["smartcar.transport.auto"] = "lua/smartcar/transport/auto.lua",

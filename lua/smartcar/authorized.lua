@@ -7,7 +7,10 @@
 -- refreshed once and the call repeated. The `access` table is updated in place, so
 -- every vehicle sharing it follows. A refresh is single-flight per `access` table:
 -- whoever finds one running (a task of `smartcar.all`, a light thread of nginx)
--- waits for it and uses its tokens. Plain vehicles (a token string) pay nothing.
+-- waits for it and uses its tokens. With a `store` (`smartcar.store`), tokens are
+-- shared with other processes too (nginx workers): a call takes the store's newer
+-- tokens, a refresh holds the store's lock and saves what it got. Plain vehicles
+-- (a token string) pay nothing.
 -- @submodule smartcar
 
 local core = require "smartcar.core"
@@ -19,7 +22,7 @@ local set_token, arg_error, option_error = core.setVehicleToken, core.argError, 
 
 local M = {}
 
-local OWN = { authClient = true, onRefresh = true, refreshMargin = true } -- the rest are Vehicle.new's
+local OWN = { authClient = true, onRefresh = true, refreshMargin = true, store = true } -- the rest: Vehicle.new's
 local state = setmetatable({}, { __mode = "k" })      -- vehicle -> {access, client, onRefresh, margin, token}
 local refreshing = setmetatable({}, { __mode = "k" }) -- access table -> until when (ms) its refresh may run
 
@@ -29,17 +32,46 @@ local function wait_turn()
   if job then job:sleep(10) else loops.pause(10) end
 end
 
+-- With a store (other processes' tokens): take its tokens when they are not ours.
+local function adopt(st)
+  local latest = st.store and st.store:load()
+  if type(latest) == "table" and type(latest.accessToken) == "string" and latest.accessToken ~= st.access.accessToken then
+    for k, v in pairs(latest) do st.access[k] = v end
+  end
+end
+
+-- The store's lock (other processes' refreshes), waited for until `deadline`; true when held.
+local function lock_store(store, deadline)
+  if not (store and store.tryLock) then return false end
+  while not store:tryLock() do
+    if now() >= deadline then return false end
+    wait_turn()
+  end
+  return true
+end
+
 -- Refresh st.access unless someone already replaced the token `stale`: true, or false and the error.
 local function refresh(st, stale, timeout)
   local access = st.access
   while refreshing[access] and now() < refreshing[access] do wait_turn() end
   if access.accessToken ~= stale then return true end
-  if type(access.refreshToken) ~= "string" then return false end -- nothing to refresh with
   refreshing[access] = now() + timeout -- a refresher that raised is waited for no longer than this
+  local store = st.store
+  local locked = lock_store(store, refreshing[access])
+  adopt(st)
+  if access.accessToken ~= stale or type(access.refreshToken) ~= "string" then -- done elsewhere, or impossible
+    if locked then store:unlock() end
+    refreshing[access] = nil
+    return access.accessToken ~= stale
+  end
   local new, err = st.client:exchangeRefreshToken(access.refreshToken)
+  if new then
+    for k, v in pairs(new) do access[k] = v end
+    if store then store:save(access) end
+  end
+  if locked then store:unlock() end
   refreshing[access] = nil
   if not new then return false, err end
-  for k, v in pairs(new) do access[k] = v end
   if st.onRefresh then st.onRefresh(access) end
   return true
 end
@@ -60,6 +92,7 @@ end
 -- Call `method` on an authorized vehicle.
 local function call(vehicle, method, timeout, ...)
   local st = state[vehicle]
+  if st.store then adopt(st) end
   if st.client then
     local access, tried, refresh_err = st.access, false, nil
     if type(access.expiration) == "number" and os_time() >= access.expiration - st.margin then
@@ -120,8 +153,15 @@ function M.install(Vehicle, cfg)
     if margin ~= nil and (type(margin) ~= "number" or not (margin >= 0 and margin < 2 ^ 31)) then
       option_error("refreshMargin", "Vehicle.new", "a number of seconds (>= 0) expected")
     end
+    local store = own.store
+    if store ~= nil and not (type(store) == "table" and type(store.load) == "function" and
+        type(store.save) == "function") then
+      option_error("store", "Vehicle.new", "a token store {load=, save=[, tryLock=, unlock=]} expected, got " ..
+        type(store))
+    end
     local vehicle = new_vehicle(id, token, rest, Authorized)
-    state[vehicle] = { access = access, client = client, onRefresh = hook, margin = margin or 60, token = token }
+    state[vehicle] = { access = access, client = client, onRefresh = hook, margin = margin or 60, token = token,
+      store = store }
     return vehicle
   end
 end

@@ -1,0 +1,43 @@
+--- Token stores for vehicles that keep themselves authorized, shared between
+-- processes: `Vehicle.new(id, access, {authClient=, store=})`. A store has
+-- `load()` (the latest access table, or nil), `save(access)`, and optionally
+-- `tryLock()` / `unlock()` (one refresh at a time across processes).
+-- @module smartcar.store
+
+local core = require "smartcar.core"
+core.own()
+
+local type = type
+
+local M = {}
+
+--- A store in an nginx `lua_shared_dict`, under `key`: every worker of the server sees the
+-- tokens any of them refreshed. The lock expires by itself after `lockSeconds` (default 30),
+-- should its holder die.
+-- @param dict `ngx.shared.<name>`
+-- @tparam string key
+-- @tparam[opt] number lockSeconds
+-- @return a store
+-- @usage local store = require("smartcar.store").sharedDict(ngx.shared.tokens, "user:" .. id)
+function M.sharedDict(dict, key, lockSeconds)
+  local ok, complete = pcall(function() return dict.get and dict.set and dict.add and dict.delete and true end)
+  if not (ok and complete) then
+    core.argError(1, "sharedDict", "a lua_shared_dict expected, got " .. type(dict))
+  end
+  core.checkString(key, 2, "sharedDict", true)
+  if lockSeconds ~= nil and (type(lockSeconds) ~= "number" or lockSeconds ~= lockSeconds or lockSeconds <= 0) then
+    core.argError(3, "sharedDict", "a number of seconds expected")
+  end
+  local lock_key = key .. ":lock"
+  return {
+    load = function()
+      local text = dict:get(key)
+      return type(text) == "string" and core.decode(text) or nil
+    end,
+    save = function(_, access) dict:set(key, core.encode(access)) end,
+    tryLock = function() return dict:add(lock_key, true, lockSeconds or 30) == true end,
+    unlock = function() dict:delete(lock_key) end,
+  }
+end
+
+return M
