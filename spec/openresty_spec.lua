@@ -183,9 +183,10 @@ describe("the OpenResty demo app in a browser", function()
     assert.are.equal(400, callback("code=abc&state=" .. state, cookie).status) -- a state is good once
   end)
 
-  it("is documented with its nginx.conf as it is", function()
-    local readme = read("examples/openresty/README.md")
-    assert.are.equal(read("examples/openresty/nginx.conf"), readme:match("\n```nginx\n(.-)```"))
+  it("is documented with its nginx.conf as it is, in its README and the project's", function()
+    for _, path in ipairs { "examples/openresty/README.md", "README.md" } do
+      assert.are.equal(read("examples/openresty/nginx.conf"), read(path):match("\n```nginx\n(.-)```"), path)
+    end
   end)
 
   it("receives webhooks of any size: the challenge, and SC-Signature on the raw body", function()
