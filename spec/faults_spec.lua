@@ -20,12 +20,9 @@
 -- without keep-alive and classifies those failures its own way, so it skips them.
 local smartcar = require "smartcar"
 local socket = require "socket"
-local http = require "socket.http"
-local ltn12 = require "ltn12"
 local hostile = require "support.hostile_server"
 local socket_transport = require "support.socket_transport"
 local nginx = require "support.nginx"
-local serialize = require "support.serialize"
 local fault_calls = require "support.fault_calls"
 
 local TIMEOUT = 1500                 -- ms, every instance of this file
@@ -316,40 +313,16 @@ local function run_here(make)
   end
 end
 
-local server_nginx -- started by the first case that needs it
+local runner -- the nginx that runs calls on the cosocket transport, started by the first case that needs it
 local function run_in_nginx(origin, list, extra)
-  if not server_nginx then
-    server_nginx = nginx.start(function(port, prefix, root)
-      return nginx.preamble(prefix) .. ([[
-events { worker_connections 256; }
-http {
-  lua_package_path "%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/?.lua;;";
-  lua_package_cpath "%s/build/luajit/?.so;;";
-  lua_socket_log_errors off;
-  access_log off; %s
-  server {
-    listen 127.0.0.1:%d;
-    location = /run { content_by_lua_block { require("support.nginx_faults").serve() } }
-  }
-}
-]]):format(root, root, root, root, nginx.temp_paths(prefix), port)
-    end)
-  end
-  local job = serialize.dump { origin = origin, options = options(origin, extra), calls = list }
-  local out = {}
-  local _, status = http.request {
-    url = server_nginx.origin .. "/run", method = "POST", source = ltn12.source.string(job),
-    headers = { ["content-type"] = "text/plain", ["content-length"] = #job }, sink = ltn12.sink.table(out),
-  }
-  assert(status == 200, ("the nginx runner answered %s: %s\n%s"):format(tostring(status), table.concat(out),
-    server_nginx.log():sub(-2000)))
-  local answer = serialize.load(table.concat(out))
+  runner = runner or nginx.runner()
+  local answer = runner.run { origin = origin, options = options(origin, extra), calls = list }
   return answer.outcomes, answer.userAgent
 end
 
 local function stop_nginx()
-  if server_nginx then server_nginx.stop() end
-  server_nginx = nil
+  if runner then runner.stop() end
+  runner = nil
 end
 
 local TRANSPORTS = {

@@ -3,6 +3,9 @@
 -- on a free port (tried again on another if it is taken) and waits until it answers.
 -- The handle has `origin`, `prefix`, `log()` (the error log) and `stop()`.
 local socket = require "socket"
+local http = require "socket.http"
+local ltn12 = require "ltn12"
+local serialize = require "support.serialize"
 
 local M = {}
 
@@ -69,6 +72,39 @@ function M.start(conf, env)
   local log = handle.log()
   handle.stop()
   error("nginx did not start: " .. log)
+end
+
+--- An nginx that runs SDK calls on the cosocket transport (spec/support/nginx_faults.lua):
+-- `run(job)` sends a job `{origin=, options=, calls={...}, resty=<resty.new options>}` and
+-- returns the answer `{outcomes=, userAgent=}`; `stop()`.
+function M.runner()
+  local server = M.start(function(port, prefix, root)
+    return M.preamble(prefix) .. ([[
+events { worker_connections 256; }
+http {
+  lua_package_path "%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/?.lua;;";
+  lua_package_cpath "%s/build/luajit/?.so;;";
+  lua_socket_log_errors off;
+  access_log off; %s
+  server {
+    listen 127.0.0.1:%d;
+    location = /run { content_by_lua_block { require("support.nginx_faults").serve() } }
+  }
+}
+]]):format(root, root, root, root, M.temp_paths(prefix), port)
+  end)
+  local handle = { stop = server.stop, log = server.log }
+  function handle.run(job)
+    local body, out = serialize.dump(job), {}
+    local _, status = http.request {
+      url = server.origin .. "/run", method = "POST", source = ltn12.source.string(body),
+      headers = { ["content-type"] = "text/plain", ["content-length"] = #body }, sink = ltn12.sink.table(out),
+    }
+    assert(status == 200, ("the nginx runner answered %s: %s\n%s"):format(tostring(status), table.concat(out),
+      server.log():sub(-2000)))
+    return serialize.load(table.concat(out))
+  end
+  return handle
 end
 
 return M

@@ -1,6 +1,7 @@
--- Inside nginx: the fault matrix's runner. A POST carries a job (serialized: the
--- origin, the SDK options, the calls to make); the SDK instance it makes uses the
--- cosocket transport; the answer is the calls' outcomes, serialized.
+-- Inside nginx: the runner of the fault matrix and the TLS spec. A POST carries a job
+-- (serialized: the origin, the SDK options, the calls to make, the options of the
+-- cosocket transport); the SDK instance it makes uses that transport; the answer is
+-- the calls' outcomes, serialized.
 local smartcar = require "smartcar"
 local resty = require "smartcar.transport.resty"
 local serialize = require "support.serialize"
@@ -17,7 +18,7 @@ end
 function M.serve()
   ngx.req.read_body()
   local job = serialize.load(ngx.req.get_body_data())
-  local options = { origin = job.origin, transport = resty.new() }
+  local options = { origin = job.origin, transport = resty.new(job.resty) }
   for k, v in pairs(job.options) do options[k] = v end
   local sc = smartcar.new(options)
   local outcomes = fault_calls.run(smartcar, sc, job.calls, clock)

@@ -74,6 +74,26 @@ http {
     assert.are.equal(42, assert(by_path.Vehicle.new("v", "t"):odometer()).distance)
   end)
 
+  it("through the cosocket transport: refused unverified, taken with sslVerify = false, and the "
+    .. "unverified connection never serves a verifying call", function()
+    local runner = require("support.nginx").runner()
+    finally(runner.stop)
+    local function odometer(resty)
+      return runner.run { origin = origin, options = { timeout = 5000, retry = false }, calls = { "odometer" },
+        resty = resty }.outcomes[1]
+    end
+    local refused = odometer()
+    assert.is_nil(refused.raised)
+    assert.is_nil(refused.res)
+    assert.are.equal("NETWORK", refused.err.code)
+    assert.matches("^SSL", refused.err.description)
+    local taken = odometer { sslVerify = false }
+    assert.is_nil(taken.err)
+    assert.are.equal(42, taken.res.distance)
+    local again = odometer()
+    assert.are.equal("NETWORK", again.err and again.err.code)
+  end)
+
   it("validates the options", function()
     assert.has_error(function() smartcar.new { caFile = "" } end,
       "bad option 'caFile' to 'new' (a file or directory path expected, got '')")

@@ -287,11 +287,10 @@ function M.new(options)
     if not ok then return c:failure("connect", err) end
     local reused = sock:getreusedtimes() > 0
     if scheme == "https" and not reused then
-      local done
-      done, ok, err = pcall(sock.sslhandshake, sock, false, host:match("^%[") and nil or host, verify)
-      if not done or not ok then
+      local done, shaken, why = pcall(sock.sslhandshake, sock, false, not host:match("^%[") and host or nil, verify)
+      if not (done and shaken) then
         sock:close()
-        return c:failure("tls", done and err or ok)
+        return c:failure("tls", done and why or shaken)
       end
     end
     ms = c:left()
