@@ -238,7 +238,12 @@ static int read_container(sc_reader *r, int object)
     lua_Integer n = 0;
     if (++r->depth > SC_JSON_DEPTH || !lua_checkstack(L, 4))
         return 0;
-    lua_newtable(L);
+    /* room for a few keys at once (a typical answer, and the meta the SDK adds to it),
+     * instead of growing the table key by key */
+    if (object)
+        lua_createtable(L, 0, 4);
+    else
+        lua_newtable(L);
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == close) {
