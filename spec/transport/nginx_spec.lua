@@ -15,6 +15,11 @@ http {
   lua_package_cpath "%s/build/luajit/?.so;;";
   access_log off; %s
   init_by_lua_block { require "smartcar" }
+  init_worker_by_lua_block {
+    -- no request is being served: libcurl, blocking harmlessly
+    local _, err = require("smartcar").getUser("not-a-token")
+    ngx.log(ngx.ERR, "SMARTCAR-IN-INIT-WORKER ", err.type, " ", err.statusCode, "|")
+  }
   server {
     listen 127.0.0.1:%d;
     location = /odometer { content_by_lua_block {
@@ -40,6 +45,13 @@ http {
       for i = 1, #vehicles do if results[i] then ok = ok + 1 end end
       ngx.say(ok, " ", ngx.now() - t0)
     } }
+    location = /filtered {
+      content_by_lua_block { ngx.say("ok") }
+      header_filter_by_lua_block {
+        local _, err = require("smartcar").getUser("t")
+        ngx.log(ngx.ERR, "SMARTCAR-IN-HEADER-FILTER ", err.code, "|")
+      }
+    }
     location = /logged {
       content_by_lua_block { ngx.say("ok") }
       log_by_lua_block {
@@ -116,6 +128,18 @@ describe("the SDK inside nginx, with no transport configured", function()
     local ok, secs = res.body:match("^(%d+) ([%d.]+)")
     assert.are.equal("50", ok, res.body)
     assert.is_true(tonumber(secs) < 1, secs .. " s")
+  end)
+
+  it("calls through libcurl from init_worker_by_lua, and refuses cleanly in a header filter", function()
+    assert.matches("SMARTCAR%-IN%-INIT%-WORKER AUTHENTICATION 401|", server.log())
+    assert(H.http("GET", server.origin .. "/filtered"))
+    local line
+    for _ = 1, 20 do
+      line = server.log():match("SMARTCAR%-IN%-HEADER%-FILTER [^|]*")
+      if line then break end
+      socket.sleep(0.05)
+    end
+    assert.are.equal("SMARTCAR-IN-HEADER-FILTER UNSUPPORTED_PHASE", line)
   end)
 
   it("answers a call from the log phase with a SmartcarError naming the phase and the remedy", function()
