@@ -1,7 +1,7 @@
 # smartcar for Lua: build, test, demo.
 #   make                 build the C core for Lua 5.4 (build/5.4/smartcar/core.so)
-#   make LUA=5.3|5.1|luajit
-#   make test            lint, then the whole suite under 5.4, 5.3, 5.1 and LuaJIT
+#   make LUA=5.3|5.2|5.1|luajit
+#   make test            lint, then the whole suite under 5.4, 5.3, 5.2, 5.1 and LuaJIT
 #   make test LUA=5.4    the suite under one Lua
 #   make demo            the quickstart against the local emulator
 #   make memcheck        the suite under valgrind (Lua 5.4)
@@ -10,7 +10,7 @@
 #   make fuzz            the libFuzzer targets (fuzz/), FUZZ_SECONDS (default 60) each
 
 LUA ?= 5.4
-ALL_LUAS := 5.4 5.3 5.1 luajit
+ALL_LUAS := 5.4 5.3 5.2 5.1 luajit
 ifeq ($(origin LUA),command line)
 TEST_LUAS := $(LUA)
 else
