@@ -1,21 +1,21 @@
 -- A fleet: every vehicle of an account read at once, then the ones that need attention.
--- Run against the emulator (make demo sets the same variables):
---   eval "$(bin/smartcar-emulator --daemon)"; SMARTCAR_API_ORIGIN=$SMARTCAR_EMULATOR_ORIGIN \
---   LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/5.4/?.so;;" lua5.4 examples/fleet.lua <access token>
+-- Run against the emulator, with an access token it issues for an account of 12 vehicles:
+--   eval "$(bin/smartcar-emulator --daemon)"
+--   token=$(curl -s -X POST -H 'content-type: application/json' -d '{"email":"12-vehicles@smartcar.com"}' \
+--     "$SMARTCAR_EMULATOR_ORIGIN/_emulator/tokens" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+--   SMARTCAR_API_ORIGIN=$SMARTCAR_EMULATOR_ORIGIN LUA_PATH="lua/?.lua;lua/?/init.lua;;" \
+--     LUA_CPATH="build/5.4/?.so;;" lua5.4 examples/fleet.lua "$token"
+-- (against Smartcar: the accessToken of `client:exchangeCode(code)`, and no SMARTCAR_API_ORIGIN).
 local smartcar = require "smartcar"
 
 local token = assert(arg[1], "usage: fleet.lua ACCESS_TOKEN")
 
--- Page through every vehicle id of the account.
-local ids, offset = {}, 0
-repeat
-  local page = assert(smartcar.getVehicles(token, { limit = 50, offset = offset }))
-  for _, id in ipairs(page.vehicles) do ids[#ids + 1] = id end
-  offset = offset + #page.vehicles
-until #page.vehicles == 0 or offset >= page.paging.count
-
+-- Every vehicle of the account, page after page.
 local vehicles = {}
-for i, id in ipairs(ids) do vehicles[i] = smartcar.Vehicle.new(id, token) end
+for id, err in smartcar.eachVehicleId(token, { pageSize = 50 }) do
+  if not id then error(err.message) end
+  vehicles[#vehicles + 1] = smartcar.Vehicle.new(id, token)
+end
 
 -- One request per vehicle, all in flight together (up to 16 at a time).
 local odometers, errors = smartcar.fanOut(vehicles, "odometer", { concurrency = 16 })
@@ -34,4 +34,5 @@ for i, v in ipairs(vehicles) do
     if err.retryAfter then print(("  retry in %d s"):format(err.retryAfter)) end
   end
 end
-print(("%d vehicles, %.0f km in all, %d could not be read"):format(#vehicles, total, failed))
+print(("%d vehicle%s, %.0f km in all, %d could not be read"):format(#vehicles, #vehicles == 1 and "" or "s",
+  total, failed))
