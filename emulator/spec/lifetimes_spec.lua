@@ -29,10 +29,15 @@ local function assert_oauth_error(res, err)
   assert.is_string(res.json.error_description)
 end
 
-local function config(body)
-  local b, status = S.admin("POST", "/_emulator/config", body)
-  assert.are.equal(200, status, S.encode(b))
-  return b
+local function config(body) return S.admin_ok("POST", "/_emulator/config", body) end
+
+-- The lifetimes in force are the defaults: 2 h access, 60 d refresh, 60 s grace after a refresh.
+local function assert_defaults()
+  local c = S.admin("GET", "/_emulator/config")
+  assert.are.equal(7200, c.accessTokenLifetime)
+  assert.are.equal(60 * 86400, c.refreshTokenLifetime)
+  assert.are.equal(60, c.refreshGrace)
+  assert.are.equal(7200, S.token().expires_in)
 end
 
 describe("token lifetimes", function()
@@ -40,11 +45,7 @@ describe("token lifetimes", function()
   after_each(function() S.reset() end)
 
   it("defaults to 2 h access and 60 d refresh tokens, with a 60 s grace after a refresh", function()
-    local c = S.admin("GET", "/_emulator/config")
-    assert.are.equal(7200, c.accessTokenLifetime)
-    assert.are.equal(60 * 86400, c.refreshTokenLifetime)
-    assert.are.equal(60, c.refreshGrace)
-    assert.are.equal(7200, S.token().expires_in)
+    assert_defaults()
   end)
 
   it("applies configured lifetimes to every token issued afterwards", function()
@@ -105,11 +106,7 @@ describe("token lifetimes", function()
   it("restores the defaults on reset", function()
     config({ accessTokenLifetime = 5, refreshTokenLifetime = 10, refreshGrace = 0 })
     S.reset()
-    local c = S.admin("GET", "/_emulator/config")
-    assert.are.equal(7200, c.accessTokenLifetime)
-    assert.are.equal(60 * 86400, c.refreshTokenLifetime)
-    assert.are.equal(60, c.refreshGrace)
-    assert.are.equal(7200, S.token().expires_in)
+    assert_defaults()
   end)
 end)
 

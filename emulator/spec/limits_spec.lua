@@ -4,12 +4,7 @@ local socket = require "socket"
 -- One raw HTTP exchange: returns status, headers (lower-cased), body bytes, and whether the peer closed
 -- before Content-Length bytes arrived.
 local function raw(path, headers)
-  local host, port = S.origin:match("^http://([^:/]+):(%d+)")
-  local c = assert(socket.connect(host, tonumber(port)))
-  c:settimeout(10)
-  local lines = { "GET " .. path .. " HTTP/1.1", "Host: " .. host .. ":" .. port }
-  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
-  assert(c:send(table.concat(lines, "\r\n") .. "\r\n\r\n"))
+  local c = S.raw_get(path, headers)
   local status_line = assert(c:receive("*l"))
   local status = tonumber(status_line:match("^HTTP/1%.1 (%d+)"))
   local h = {}

@@ -1,25 +1,15 @@
 local S = require "spec.support"
-local socket = require "socket"
 
 -- One raw exchange on a fresh connection: status line's code (nil when the peer closed without
 -- answering), and the error of the first receive.
 local function raw_status(path, headers)
-  local host, port = S.origin:match("^http://([^:/]+):(%d+)")
-  local c = assert(socket.connect(host, tonumber(port)))
-  c:settimeout(10)
-  local lines = { "GET " .. path .. " HTTP/1.1", "Host: " .. host .. ":" .. port }
-  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
-  assert(c:send(table.concat(lines, "\r\n") .. "\r\n\r\n"))
+  local c = S.raw_get(path, headers)
   local line, err, partial = c:receive("*l")
   c:close()
   return line and tonumber(line:match("^HTTP/1%.1 (%d+)")) or nil, err, partial
 end
 
-local function set_fault(body)
-  local b, status = S.admin("POST", "/_emulator/faults", body)
-  assert.are.equal(200, status, S.encode(b))
-  return b
-end
+local function set_fault(body) return S.admin_ok("POST", "/_emulator/faults", body) end
 
 local function token_post(body)
   return assert(S.request("POST", "/oauth/token", { body = body, headers = {

@@ -114,6 +114,26 @@ function S.admin(method, path, body, origin)
   return res.json, res.status
 end
 
+--- Admin call that must succeed (200): the decoded body.
+function S.admin_ok(method, path, body)
+  local b, status = S.admin(method, path, body)
+  assert(status == 200, ("%s %s answered %s: %s"):format(method, path, tostring(status), S.encode(b)))
+  return b
+end
+
+--- A GET sent by hand on a fresh connection (no client library in between): the socket,
+-- its request written, for the caller to read the answer from (and close).
+function S.raw_get(path, headers)
+  local socket = require "socket"
+  local host, port = S.origin:match("^http://([^:/]+):(%d+)")
+  local c = assert(socket.connect(host, tonumber(port)))
+  c:settimeout(10)
+  local lines = { "GET " .. path .. " HTTP/1.1", "Host: " .. host .. ":" .. port }
+  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
+  assert(c:send(table.concat(lines, "\r\n") .. "\r\n\r\n"))
+  return c
+end
+
 function S.reset(seed, origin)
   local _, status = S.admin("POST", "/_emulator/reset", { seed = seed }, origin)
   assert(status == 200, "reset failed")
