@@ -13,6 +13,7 @@
 -- @module smartcar.loop
 
 local core = require "smartcar.core"
+local auto = require "smartcar.transport.auto"
 core.own()
 
 local create, resume, yield, status, running = coroutine.create, coroutine.resume, coroutine.yield,
@@ -230,9 +231,6 @@ end
 -- Inside nginx, where light threads may run, tasks run on them: their requests
 -- go out on cosockets and their waits are ngx.sleep, so the worker keeps serving.
 -- `concurrency` threads each take the next task until none is left.
-local THREADED = { rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
-  ssl_cert = true, ssl_client_hello = true }
-
 local function all_in_threads(ngx, tasks, concurrency)
   local n, values, errors, next_index = #tasks, {}, {}, 1
   local function worker()
@@ -252,10 +250,7 @@ end
 -- Run every task to its end, at most `concurrency` requests in flight.
 -- @return values, errors: task i's first two results (errors[i] the raised value when it raised)
 function M.all(tasks, concurrency)
-  local ngx = rawget(_G, "ngx")
-  if ngx and ngx.thread and ngx.get_phase and THREADED[ngx.get_phase()] then
-    return all_in_threads(ngx, tasks, concurrency)
-  end
+  if auto.cosocketPhase() then return all_in_threads(rawget(_G, "ngx"), tasks, concurrency) end
   local n = #tasks
   local loop = M.new(concurrency)
   local list = {}

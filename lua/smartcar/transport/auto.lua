@@ -32,6 +32,11 @@ local function refusal(phase)
   return { request = function() return nil, "UNSUPPORTED_PHASE", message end }
 end
 
+--- Whether the code runs inside nginx in a phase with cosockets (and light threads).
+function M.cosocketPhase()
+  return M.inNginx and COSOCKETS[ngx.get_phase()] == true
+end
+
 --- The transport to use now.
 function M.get()
   if not M.inNginx then return libcurl.default() end
