@@ -32,11 +32,16 @@ local function wait_turn()
   if job then job:sleep(10) else loops.pause(10) end
 end
 
+-- Put new tokens into the access table, in place (every vehicle sharing it follows).
+local function take(access, tokens)
+  for k, v in pairs(tokens) do access[k] = v end
+end
+
 -- With a store (other processes' tokens): take its tokens when they are not ours.
 local function adopt(st)
   local latest = st.store and st.store:load()
   if type(latest) == "table" and type(latest.accessToken) == "string" and latest.accessToken ~= st.access.accessToken then
-    for k, v in pairs(latest) do st.access[k] = v end
+    take(st.access, latest)
   end
 end
 
@@ -66,7 +71,7 @@ local function refresh(st, stale, timeout)
   end
   local new, err = st.client:exchangeRefreshToken(access.refreshToken)
   if new then
-    for k, v in pairs(new) do access[k] = v end
+    take(access, new)
     if store then store:save(access) end
   end
   if locked then store:unlock() end
@@ -92,7 +97,7 @@ end
 -- Call `method` on an authorized vehicle.
 local function call(vehicle, method, timeout, ...)
   local st = state[vehicle]
-  if st.store then adopt(st) end
+  adopt(st)
   if st.client then
     local access, tried, refresh_err = st.access, false, nil
     if type(access.expiration) == "number" and os_time() >= access.expiration - st.margin then
