@@ -29,9 +29,10 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 # Only the headers of Lua: never link -llua, the interpreter provides the symbols.
+# Deferred (=, not :=): pkg-config runs when a build needs it, after `deps` installed it.
 LUA_INCDIR ?= $(shell pkg-config --cflags-only-I $(LUA_PC) | sed 's/^-I//')
-CURL_CFLAGS := $(shell pkg-config --cflags libcurl libcrypto)
-CURL_LIBS := $(shell pkg-config --libs libcurl libcrypto)
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl libcrypto)
+CURL_LIBS = $(shell pkg-config --libs libcurl libcrypto)
 LIBFLAG ?= -shared
 
 SRC := $(wildcard src/*.c)
@@ -47,7 +48,7 @@ $(OUT): $(SRC) $(HDR)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -I$(LUA_INCDIR) $(CURL_CFLAGS) $(LIBFLAG) -o $@ $(SRC) $(CURL_LIBS)
 
 deps:
-	@scripts/deps
+	@scripts/deps test
 
 lint:
 	luacheck -q lua spec examples bench emulator bin/*.lua 2>/dev/null || luacheck lua spec examples bench emulator
@@ -55,13 +56,14 @@ lint:
 test: deps
 	@scripts/test $(TEST_LUAS)
 
-demo: deps
+demo:
+	@scripts/deps demo
 	@$(MAKE) --no-print-directory all LUA=5.4
 	@scripts/demo
 
 memcheck: deps
 	@$(MAKE) --no-print-directory all LUA=5.4 CFLAGS="-O0 -g"
-	@SMARTCAR_MEMCHECK=1 scripts/test 5.4
+	@SMARTCAR_MEMCHECK=1 scripts/suite 5.4
 
 docs: deps
 	@mkdir -p build/ldoc
@@ -73,8 +75,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all LUA=5.4
 	@bench/run
 
+# build/ holds everything make builds; a `luarocks make` run in the checkout leaves its
+# objects beside the sources and the module in smartcar/.
 clean:
-	rm -rf build doc luarocks-tree
+	rm -rf build doc luarocks-tree smartcar src/*.o
 
 # --- memory checks: ASan+UBSan build (gcc) and valgrind build, each in its own dir ---
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -94,8 +98,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_TARGETS := parse build json
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LUA_CFLAGS := $(shell pkg-config --cflags lua5.4)
-FUZZ_LUA_LIBS := $(shell pkg-config --libs lua5.4)
+FUZZ_LUA_CFLAGS = $(shell pkg-config --cflags lua5.4)
+FUZZ_LUA_LIBS = $(shell pkg-config --libs lua5.4)
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)
 
 build/fuzz/%: fuzz/%.c fuzz/common.h $(SRC) $(HDR)

@@ -4,7 +4,7 @@ version = "scm-1"
 -- Paths are relative to this folder, the rock's own source root: run `luarocks make` here (from the
 -- checkout's root, the builtin backend would also copy the SDK's lua/ folder into this rock).
 source = {
-  url = "git+https://example.com/smartcar-lua.git",
+  url = "git+https://github.com/smartcar-lua/smartcar-lua.git",
   dir = "smartcar-lua/emulator",
 }
 description = {
@@ -18,6 +18,7 @@ description = {
     pages, runs in plain Lua on the smartcar rock.
   ]],
   license = "MIT",
+  homepage = "https://github.com/smartcar-lua/smartcar-lua",
   labels = { "smartcar", "emulator", "testing", "nginx", "openresty" },
 }
 dependencies = {

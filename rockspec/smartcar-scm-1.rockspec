@@ -2,7 +2,7 @@ rockspec_format = "3.0"
 package = "smartcar"
 version = "scm-1"
 source = {
-  url = "git+https://example.com/smartcar-lua.git",
+  url = "git+https://github.com/smartcar-lua/smartcar-lua.git",
 }
 description = {
   summary = "The Smartcar SDK for Lua: Connect OAuth, every vehicle endpoint, webhooks, on a libcurl C core",
@@ -11,14 +11,17 @@ description = {
     every vehicle endpoint, batch, v3 signals, compatibility, management and webhook helpers.
   ]],
   license = "MIT",
+  homepage = "https://github.com/smartcar-lua/smartcar-lua",
+  labels = { "smartcar", "vehicles", "oauth", "http", "libcurl", "openresty" },
 }
 dependencies = {
   "lua >= 5.1",
-  "lua-cjson",
 }
+-- Found by their libraries: Debian keeps curl.h in a multiarch include directory the
+-- compiler searches anyway, where a header lookup would not find it.
 external_dependencies = {
-  CURL = { header = "curl/curl.h" },
-  CRYPTO = { header = "openssl/hmac.h" },
+  CURL = { library = "curl" },
+  CRYPTO = { library = "crypto" },
 }
 build = {
   type = "builtin",
@@ -53,4 +56,4 @@ build = {
     },
   },
 }
-test = { type = "busted" }
+test = { type = "command", script = "scripts/rock-test.lua" }

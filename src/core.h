@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include "compat.h"
 
-#define SC_VERSION "0.1.0"
+#define SC_VERSION "0.2.0"
 
 #define SC_VEHICLE_MT "smartcar.Vehicle"
 #define SC_AUTH_MT "smartcar.AuthClient"

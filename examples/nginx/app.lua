@@ -4,7 +4,7 @@
 --   /callback  -> exchange the code, then show the first vehicle and its odometer (JSON)
 --   /webhook   -> a webhook receiver: answers the VERIFY challenge, checks SC-Signature on the raw body
 local smartcar = require "smartcar"
-local core = require "smartcar.core"
+local json = require "cjson.safe" -- built into OpenResty; Debian: lua-cjson
 
 -- Loaded once per worker (require caches it): configure and build the client once.
 smartcar.configure { timeout = 10000 } -- inside nginx the cosocket transport is the default
@@ -15,7 +15,7 @@ local AMT = os.getenv("SMARTCAR_MANAGEMENT_TOKEN") -- the application management
 local function reply(status, body)
   ngx.status = status
   ngx.header["Content-Type"] = "application/json"
-  ngx.say(core.encode(body))
+  ngx.say(json.encode(body))
 end
 
 local routes = {}
@@ -43,7 +43,7 @@ end
 function routes.webhook()
   ngx.req.read_body()
   local raw = ngx.req.get_body_data() or ""
-  local event = core.decode(raw)
+  local event = json.decode(raw)
   if type(event) ~= "table" then return reply(400, { error = "not JSON" }) end
   if event.eventType == "VERIFY" then -- prove we hold the AMT
     return reply(200, { challenge = smartcar.hashChallenge(AMT, event.data.challenge) })

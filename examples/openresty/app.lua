@@ -8,7 +8,7 @@
 -- The browser only ever holds an opaque session id; tokens never leave the server.
 -- luacheck: globals ngx
 local smartcar = require "smartcar"
-local core = require "smartcar.core"
+local json = require "cjson.safe" -- built into OpenResty; Debian: lua-cjson
 
 -- Loaded once per worker (require caches it). Inside nginx the SDK talks over cosockets by itself.
 smartcar.configure { timeout = 30000 }
@@ -73,13 +73,13 @@ local function session_id()
 end
 
 local function load_session(sid) -- {access = {...}, vehicles = {id, ...}} or nil
-  local json = sid and sessions:get("session:" .. sid)
-  return json and core.decode(json)
+  local text = sid and sessions:get("session:" .. sid)
+  return text and json.decode(text)
 end
 
 local function save_session(sid, session)
   local ttl = math.max(1, session.access.refreshExpiration - os.time()) -- as long as the refresh token
-  assert(sessions:set("session:" .. sid, core.encode(session), ttl))
+  assert(sessions:set("session:" .. sid, json.encode(session), ttl))
 end
 
 -- Each vehicle's attributes, concurrently (light threads), through vehicles that refresh the shared
@@ -167,7 +167,7 @@ end
 local function json_reply(status, body)
   ngx.status = status
   ngx.header["Content-Type"] = "application/json"
-  ngx.say(core.encode(body))
+  ngx.say(json.encode(body))
 end
 
 -- The raw body, byte for byte: in memory, or in a file when it outgrew client_body_buffer_size.
@@ -187,7 +187,7 @@ function app.webhook()
   if ngx.req.get_method() ~= "POST" then return json_reply(405, { error = "POST only" }) end
   if not AMT then return json_reply(503, { error = "SMARTCAR_MANAGEMENT_TOKEN is not set" }) end
   local raw = raw_body()
-  local event = core.decode(raw)
+  local event = json.decode(raw)
   if type(event) ~= "table" then return json_reply(400, { error = "not JSON" }) end
   if event.eventType == "VERIFY" and type(event.data) == "table" then -- prove we hold the AMT
     return json_reply(200, { challenge = smartcar.hashChallenge(AMT, tostring(event.data.challenge)) })

@@ -155,4 +155,25 @@ describe("the transport", function()
     assert.has_error(function() smartcar.Vehicle.new("v", "t\r\nx: y") end)
   end)
 
+
+  -- The README's proxy rules, in child processes (libcurl reads the variables when the
+  -- transport makes its transfers). The origin's host does not exist: only the proxy (the
+  -- emulator, which serves an absolute-form request like any other) can answer it.
+  it("goes through http_proxy, and not for the hosts in no_proxy", function()
+    local lua = arg and arg[-1] or "lua"
+    local function child(env)
+      local code = ("package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path; package.cpath = %q .. ';' .. " ..
+        "package.cpath; local s = require 'smartcar'; s.configure { origin = 'http://proxied.invalid', retry = false }; " ..
+        "local _, err = s.getUser('a-token'); io.write(tostring(err.statusCode), ' ', err.type, ' ', tostring(err.code))")
+        :format(package.cpath:match("^[^;]+"))
+      local p = assert(io.popen(("env -u https_proxy -u all_proxy -u HTTPS_PROXY -u ALL_PROXY %s %s -e %q 2>&1")
+        :format(env, lua, code)))
+      local out = p:read("*a")
+      p:close()
+      return out
+    end
+    assert.are.equal("401 AUTHENTICATION nil", child("http_proxy=" .. H.origin .. " no_proxy="))
+    assert.are.equal("nil SDK_ERROR NETWORK", child("http_proxy=" .. H.origin .. " no_proxy=proxied.invalid"))
+    assert.are.equal("nil SDK_ERROR NETWORK", child("http_proxy= no_proxy="))
+  end)
 end)
