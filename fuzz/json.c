@@ -1,4 +1,5 @@
-/* libFuzzer target: the core's JSON decoder (core.decode) against lua-cjson.
+/* libFuzzer target: the core's JSON decoder (core.decode) against lua-cjson, and
+ * the core's encoder (core.encode) on every value the decoder gives.
  *
  * Input: the bytes are a JSON text (or not).
  *
@@ -10,13 +11,20 @@
  *     conventions (cjson.null removed, whole numbers within 2^53 made integers): same
  *     keys, same types, same number kinds, same bytes in every string;
  *   - the core may refuse what cjson accepts only where RFC 8259 does: raw control
- *     characters in a string, and numbers such as ".5", "1." or "01". */
+ *     characters in a string, and numbers such as ".5", "1." or "01";
+ *   - every value the core decodes, core.encode encodes, and core.decode (and cjson)
+ *     read that back as the same value; except exactly the values the encoder must
+ *     refuse: a string that is not UTF-8 (utf8.len is the reference), an array with a
+ *     hole (from a null in it), an infinity (from "1e400"), with those messages;
+ *   - every float is written as the rule says (string.format is the reference): the
+ *     shortest of %.15g, %.16g, %.17g that reads back, without fraction when whole.
+ * The core does not load cjson: this harness requires it for the comparison. */
 #include "common.h"
 
 static int COMPARE; /* registry ref of the comparing function */
 
 static const char COMPARE_SOURCE[] =
-    "local decode, cjson = ...\n"
+    "local decode, encode, cjson = ...\n"
     "local c = cjson.new()\n"
     "c.decode_max_depth(200)\n"
     "c.decode_invalid_numbers(false)\n"
@@ -48,6 +56,59 @@ static const char COMPARE_SOURCE[] =
     "  return s:find('[%z\\1-\\31]') or s:find('%f[%w.]%.%d') or s:find('%d%.[^%d]') or s:find('%d%.$')\n"
     "    or s:find('%f[%d]0%d') or s:find('%-[^%d]') or s:find('%-$')\n"
     "end\n"
+    /* what the encoder must refuse: a string that is not UTF-8, an array with a hole, inf */
+    "local function unencodable(v)\n"
+    "  if type(v) == 'string' then return utf8.len(v) == nil end\n"
+    "  if v == math.huge or v == -math.huge then return true end\n"
+    "  if type(v) ~= 'table' then return false end\n"
+    "  local n, max = 0, 0\n"
+    "  for k, x in pairs(v) do\n"
+    "    if unencodable(k) or unencodable(x) then return true end\n"
+    "    if type(k) == 'number' then n, max = n + 1, math.max(max, k) end\n"
+    "  end\n"
+    "  return n ~= max\n"
+    "end\n"
+    "local function written(x)\n" /* the rule for a float, after printf */
+    "  if x == floor(x) and abs(x) < 2^53 then return string.format('%d', x) end\n"
+    "  for p = 15, 16 do\n"
+    "    local s = string.format('%.' .. p .. 'g', x)\n"
+    "    if tonumber(s) == x then return s end\n"
+    "  end\n"
+    "  return string.format('%.17g', x)\n"
+    "end\n"
+    "local function floats(v)\n"
+    "  if mtype(v) == 'float' and abs(v) ~= math.huge then\n"
+    "    local text, want = encode(v), written(v)\n"
+    "    if text ~= want then return 'core.encode writes ' .. text .. ', not ' .. want end\n"
+    "  elseif type(v) == 'table' then\n"
+    "    for _, x in pairs(v) do\n"
+    "      local diff = floats(x)\n"
+    "      if diff then return diff end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "local function round_trip(v)\n"
+    "  local wrong = floats(v)\n"
+    "  if wrong then return wrong end\n"
+    "  local ok, text = pcall(encode, v)\n"
+    "  if not ok then\n"
+    "    if text:find('not enough memory', 1, true) then error(text, 0) end\n"
+    "    if not unencodable(v) then return 'core.encode refuses a decoded value: ' .. text end\n"
+    "    if not (text:find('(cannot be encoded as JSON: invalid UTF-8 in a string)', 1, true)\n"
+    "      or text:find('(cannot be encoded as JSON: sparse or mixed table keys)', 1, true)\n"
+    "      or text:find('%(cannot be encoded as JSON: cannot encode %-?inf%)$')) then\n"
+    "      return 'core.encode refuses with ' .. text\n"
+    "    end\n"
+    "    return nil\n"
+    "  end\n"
+    "  if unencodable(v) then return 'core.encode accepts what it must refuse: ' .. text end\n"
+    "  if select('#', decode(text)) ~= 1 then return 'core.decode refuses core.encode: ' .. text end\n"
+    "  local diff = same(v, decode(text), 'round trip')\n"
+    "  if diff then return diff end\n"
+    "  local theirs, err = c.decode(text)\n"
+    "  if theirs == nil then return 'cjson refuses core.encode: ' .. tostring(err) end\n"
+    "  return same(v, norm(theirs), 'cjson round trip')\n"
+    "end\n"
     "return function(s)\n"
     "  local n = select('#', decode(s))\n"
     "  local mine, why = decode(s)\n"
@@ -58,7 +119,7 @@ static const char COMPARE_SOURCE[] =
     "    return nil\n"
     "  end\n"
     "  if theirs == nil then return 'cjson refuses what the core accepts: ' .. tostring(err) end\n"
-    "  return same(mine, norm(theirs), 'value')\n"
+    "  return same(mine, norm(theirs), 'value') or round_trip(mine)\n"
     "end\n";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -71,10 +132,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (luaL_loadbuffer(L, COMPARE_SOURCE, sizeof COMPARE_SOURCE - 1, "=compare") != LUA_OK)
         fz_die(L, "the comparing chunk does not load");
     fz_core(L, "decode");
+    fz_core(L, "encode");
     lua_getglobal(L, "require");
     lua_pushliteral(L, "cjson.safe");
     lua_call(L, 1, 1);
-    if (lua_pcall(L, 2, 1, 0) != LUA_OK)
+    if (lua_pcall(L, 3, 1, 0) != LUA_OK)
         fz_die(L, "the comparing chunk failed");
     COMPARE = luaL_ref(L, LUA_REGISTRYINDEX);
     fz_reset(L);

@@ -52,7 +52,6 @@ int luaopen_smartcar_core(lua_State *L)
             return luaL_error(L, "curl_global_init failed");
         curl_ready = 1;
     }
-    sc_json_open(L);
     lua_newtable(L);
     lua_pushliteral(L, SC_VERSION);
     lua_setfield(L, -2, "_VERSION");

@@ -94,11 +94,10 @@ extern const luaL_Reg sc_clock_functions[];
 void sc_push_base64(lua_State *L, const char *s, size_t len);
 extern const luaL_Reg sc_crypto_functions[];
 
-/* json.c: a private cjson.safe instance; JSON null becomes nil, whole numbers integers. */
-void sc_json_open(lua_State *L);
+/* json.c: the core's own JSON; JSON null becomes nil, whole numbers integers. */
 /* Decode the string at idx: push the value and return 1, or push nothing and return 0. */
 int sc_json_decode(lua_State *L, int idx);
-/* Push the encoding of the value at idx and return 1, or push cjson's message and return 0. */
+/* Push the encoding of the value at idx and return 1, or push why it cannot be and return 0. */
 int sc_json_try_encode(lua_State *L, int idx);
 extern const luaL_Reg sc_json_functions[];
 

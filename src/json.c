@@ -1,31 +1,15 @@
-/* JSON: decoding is the core's own (strict RFC 8259, straight into the API's
- * conventions: JSON null becomes nil, whole numbers within 2^53 become integers on
- * Lua 5.3+); encoding goes through lua-cjson (a private cjson.safe instance, so a
- * user's cjson settings never change ours). */
+/* JSON, both ways, the core's own: decoding is strict RFC 8259, straight into the
+ * API's conventions (JSON null becomes nil, whole numbers within 2^53 become
+ * integers on Lua 5.3+); encoding is compact and deterministic (object keys sorted),
+ * so a body is the same bytes on every run and every Lua. */
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
 
 #define SC_JSON_DEPTH 200 /* deeper bodies are refused, never walked */
-
-static const char sc_key_encode = 0;
-
-/* cjson.safe is taken from the loaded-modules table (the registry's _LOADED,
- * which require fills): no call into Lua globals. The Lua layer requires it first. */
-void sc_json_open(lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
-    lua_getfield(L, -1, "cjson.safe");
-    if (!lua_istable(L, -1) && !lua_isuserdata(L, -1))
-        luaL_error(L, "smartcar.core needs lua-cjson: require \"cjson.safe\" first (require \"smartcar\" does)");
-    lua_getfield(L, -1, "new");
-    lua_call(L, 0, 1);
-    lua_getfield(L, -1, "encode");
-    sc_rawsetp(L, LUA_REGISTRYINDEX, &sc_key_encode);
-    lua_pop(L, 3);
-}
 
 /* --- the decoder ------------------------------------------------------------
  * A recursive descent over [p, end) that pushes Lua values as it goes. Nothing
@@ -320,38 +304,399 @@ int sc_json_decode(lua_State *L, int idx)
     return 0;
 }
 
-int sc_json_try_encode(lua_State *L, int idx)
-{
-    size_t len, i;
-    const char *s;
+/* --- the encoder ------------------------------------------------------------
+ * One luaL_Buffer. A buffer keeps its pieces on the stack (5.1, LuaJIT) or in a box
+ * at the top (5.2+), so every buffer call must find the stack as the previous one
+ * left it: nothing stays pushed across one. What the walk keeps lives below the
+ * buffer instead: `work` (work[2d-1] the table at depth d, work[2d] its keys sorted, or
+ * its one key) and `hold` (the string being copied, anchored meanwhile). So the stack use is the
+ * same at any depth, and all memory is Lua's: an error, a memory error too, leaves
+ * nothing to free. Tables are read raw: no metamethod runs. */
+typedef struct {
+    lua_State *L;
     luaL_Buffer b;
-    idx = sc_absindex(L, idx);
-    sc_rawgetp(L, LUA_REGISTRYINDEX, &sc_key_encode);
-    lua_pushvalue(L, idx);
-    lua_call(L, 1, 2);
-    if (lua_isnil(L, -2)) {
-        lua_remove(L, -2); /* leaves cjson's message */
+    int work, hold;
+    const char *err, *what; /* the message: err followed by what (a type name) or nothing */
+} sc_writer;
+
+static int fail(sc_writer *w, const char *err, const char *what)
+{
+    w->err = err;
+    w->what = what;
+    return 0;
+}
+
+static void put_integer(sc_writer *w, long long v)
+{
+    char text[24], *p = text + sizeof text;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    luaL_addlstring(&w->b, p, (size_t)(text + sizeof text - p));
+}
+
+/* The common short decimals (80.5, 0.25, 12.3456) without printf: the fewest decimals
+ * k such that x is m / 10^k exactly, m a whole number of at most 15 digits, written as
+ * %.15g would (within [1e-4, 1e15) %g writes no exponent). Both m and 10^k are exact,
+ * so the division is rounded once, as strtod rounds that decimal: equal means it reads
+ * back. */
+static int put_short(sc_writer *w, double x)
+{
+    static const double tens[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+                                  1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+    double a = fabs(x), m = 0;
+    char text[48], *p = text + sizeof text;
+    unsigned long long digits;
+    int k, i;
+    if (!(a >= 1e-4 && a < 1e15))
         return 0;
+    for (k = 1; k < (int)(sizeof tens / sizeof tens[0]); k++) {
+        m = floor(a * tens[k] + 0.5); /* the nearest whole number, exactly (below 2^52) */
+        if (m >= 1e15)
+            return 0;
+        if (m / tens[k] == a)
+            break;
+    }
+    if (k == (int)(sizeof tens / sizeof tens[0]))
+        return 0;
+    digits = (unsigned long long)m;
+    for (i = 0; i < k; i++, digits /= 10)
+        *--p = (char)('0' + digits % 10);
+    *--p = '.';
+    do
+        *--p = (char)('0' + digits % 10);
+    while ((digits /= 10) != 0);
+    if (x < 0)
+        *--p = '-';
+    luaL_addlstring(&w->b, p, (size_t)(text + sizeof text - p));
+    return 1;
+}
+
+/* Whole values within 2^53 as integers ("-0" too: "0"); others as the shortest of
+ * %.15g, %.16g, %.17g that reads back as the same double (%.17g always does). */
+static int put_double(sc_writer *w, double x)
+{
+    char text[40];
+    int prec, len = 0, i, j;
+    if (isnan(x))
+        return fail(w, "cannot encode NaN", NULL);
+    if (isinf(x))
+        return fail(w, x > 0 ? "cannot encode inf" : "cannot encode -inf", NULL);
+    if (x == floor(x) && fabs(x) < 9007199254740992.0) {
+        put_integer(w, (long long)x);
+        return 1;
+    }
+    if (put_short(w, x))
+        return 1;
+    for (prec = 15; prec <= 17; prec++) {
+        len = snprintf(text, sizeof text, "%.*g", prec, x);
+        if (prec == 17 || strtod(text, NULL) == x) /* strtod reads what printf wrote, in the same locale */
+            break;
+    }
+    /* %g writes digits, signs, 'e' and the locale's decimal point (LC_NUMERIC may be
+     * anything, even several bytes): that point becomes '.' */
+    for (i = j = 0; i < len; i++) {
+        char c = text[i];
+        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e')
+            text[j++] = c;
+        else if (j == 0 || text[j - 1] != '.')
+            text[j++] = '.';
+    }
+    luaL_addlstring(&w->b, text, (size_t)j);
+    return 1;
+}
+
+/* The length of the UTF-8 sequence at p (2 to 4), or 0 when it is not one: a stray
+ * continuation byte, an overlong form, a surrogate, beyond U+10FFFF, or cut short. */
+static size_t utf8_length(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0], lo = 0x80, hi = 0xBF;
+    size_t n, i;
+    if (c < 0xC2 || c > 0xF4)
+        return 0;
+    if (c < 0xE0) {
+        n = 2;
+    } else if (c < 0xF0) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : lo; /* below: overlong */
+        hi = c == 0xED ? 0x9F : hi; /* above: surrogates */
+    } else {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : lo; /* below: overlong */
+        hi = c == 0xF4 ? 0x8F : hi; /* above: beyond U+10FFFF */
+    }
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* A string, quoted: '"', '\\' and the bytes below 0x20 escaped ('/' is not, as in the
+ * other SDKs), UTF-8 passed through once checked. */
+static int put_string(sc_writer *w, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
+    luaL_addchar(&w->b, '"');
+    while (p < end) {
+        unsigned c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            size_t n = c < 0x80 ? 1 : utf8_length(p, end);
+            if (n == 0)
+                return fail(w, "invalid UTF-8 in a string", NULL);
+            p += n;
+            continue;
+        }
+        luaL_addlstring(&w->b, (const char *)run, (size_t)(p - run));
+        luaL_addchar(&w->b, '\\');
+        switch (c) {
+        case '"': case '\\': luaL_addchar(&w->b, (char)c); break;
+        case '\b': luaL_addchar(&w->b, 'b'); break;
+        case '\f': luaL_addchar(&w->b, 'f'); break;
+        case '\n': luaL_addchar(&w->b, 'n'); break;
+        case '\r': luaL_addchar(&w->b, 'r'); break;
+        case '\t': luaL_addchar(&w->b, 't'); break;
+        default:
+            luaL_addlstring(&w->b, "u00", 3);
+            luaL_addchar(&w->b, hex[c >> 4]);
+            luaL_addchar(&w->b, hex[c & 15]);
+        }
+        run = ++p;
+    }
+    luaL_addlstring(&w->b, (const char *)run, (size_t)(p - run));
+    luaL_addchar(&w->b, '"');
+    return 1;
+}
+
+typedef struct {
+    const char *s;
+    size_t len;
+    int i; /* its index in the keys table */
+} sc_key;
+
+static int key_order(const void *a, const void *b)
+{
+    const sc_key *x = (const sc_key *)a, *y = (const sc_key *)b;
+    int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+    return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Below the table on top, which has n > 1 keys, all strings: push them as a sequence,
+ * sorted bytewise; *n becomes their number. The sequence anchors the strings the sort
+ * reads through pointers; once it exists nothing allocates until they are sorted, so
+ * no collection (no finalizer) runs meanwhile. */
+static int push_sorted_keys(sc_writer *w, int *n)
+{
+    lua_State *L = w->L;
+    sc_key small[32], *keys = small;
+    int i = 0, j;
+    lua_createtable(L, *n, 0);
+    if ((size_t)*n > sizeof small / sizeof small[0])
+        keys = (sc_key *)sc_newuserdata(L, (size_t)*n * sizeof *keys); /* owned by Lua */
+    else
+        lua_pushnil(L);
+    lua_pushnil(L);
+    while (lua_next(L, -4)) {
+        lua_pop(L, 1);
+        if (i == *n || lua_type(L, -1) != LUA_TSTRING) /* changed since counted (a finalizer) */
+            return fail(w, "sparse or mixed table keys", NULL);
+        keys[i].s = lua_tolstring(L, -1, &keys[i].len);
+        keys[i].i = i + 1;
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -4, ++i);
+    }
+    if (keys == small) { /* insertion sort: few keys, often already in order */
+        for (j = 1; j < i; j++) {
+            sc_key k = keys[j];
+            int at = j;
+            for (; at > 0 && key_order(&keys[at - 1], &k) > 0; at--)
+                keys[at] = keys[at - 1];
+            keys[at] = k;
+        }
+    } else {
+        qsort(keys, (size_t)i, sizeof *keys, key_order);
+    }
+    /* Put the sequence in that order in place, one cycle of the permutation at a time
+     * (keys[at].i: where the key for position at is now; 0: placed). */
+    for (j = 0; j < i; j++) {
+        int at = j, from;
+        if (keys[j].i == 0 || keys[j].i == j + 1)
+            continue;
+        lua_rawgeti(L, -2, j + 1);
+        while ((from = keys[at].i) != j + 1) {
+            lua_rawgeti(L, -3, from);
+            lua_rawseti(L, -4, at + 1);
+            keys[at].i = 0;
+            at = from - 1;
+        }
+        lua_rawseti(L, -3, at + 1);
+        keys[at].i = 0;
     }
     lua_pop(L, 1);
-    s = lua_tolstring(L, -1, &len);
-    if (memchr(s, '/', len) == NULL)
-        return 1;
-    /* cjson 2.1.0 escapes '/' as "\/": drop that escape so the wire matches
-     * what the other SDKs send.  Walk escape pairs so "\\" is never split. */
-    luaL_buffinit(L, &b);
-    for (i = 0; i < len; i++) {
-        if (s[i] == '\\' && i + 1 < len) {
-            if (s[i + 1] != '/')
-                luaL_addchar(&b, s[i]);
-            luaL_addchar(&b, s[i + 1]);
-            i++;
+    *n = i;
+    return 1;
+}
+
+static int put_value(sc_writer *w, int depth);
+
+/* The table on top, at `depth`: keys 1..n an array, all strings an object (keys
+ * sorted), none "{}". */
+static int put_table(sc_writer *w, int depth)
+{
+    lua_State *L = w->L;
+    int count = 0, strings = 0, whole = 1, i;
+    lua_Number max = 0;
+    if (depth > SC_JSON_DEPTH)
+        return fail(w, "nested too deep", NULL); /* cycles end here too */
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        count++;
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            strings++;
+        } else if (lua_type(L, -1) == LUA_TNUMBER) {
+            lua_Number k = lua_tonumber(L, -1);
+            if (k >= 1 && k == floor(k))
+                max = k > max ? k : max;
+            else
+                whole = 0;
         } else {
-            luaL_addchar(&b, s[i]);
+            return fail(w, "cannot encode a table key of type ", luaL_typename(L, -1));
         }
     }
-    luaL_pushresult(&b);
-    lua_remove(L, -2);
+    if (strings == count) { /* an object, or empty */
+        if (count == 0) {
+            lua_pop(L, 1);
+            luaL_addlstring(&w->b, "{}", 2);
+            return 1;
+        }
+        if (count == 1) { /* its one key stands for the sequence */
+            lua_pushnil(L);
+            lua_next(L, -2); /* nothing allocated since it was counted: the key is there */
+            lua_pop(L, 1);
+        } else if (!push_sorted_keys(w, &count)) {
+            return 0;
+        }
+        lua_rawseti(L, w->work, 2 * depth);
+        lua_rawseti(L, w->work, 2 * depth - 1);
+        luaL_addchar(&w->b, '{');
+        for (i = 1; i <= count; i++) {
+            size_t len;
+            const char *s;
+            if (i > 1)
+                luaL_addchar(&w->b, ',');
+            lua_rawgeti(L, w->work, 2 * depth);
+            if (count > 1) {
+                lua_rawgeti(L, -1, i);
+                lua_remove(L, -2);
+            }
+            lua_replace(L, w->hold);
+            s = lua_tolstring(L, w->hold, &len);
+            if (!put_string(w, s, len))
+                return 0;
+            luaL_addchar(&w->b, ':');
+            lua_rawgeti(L, w->work, 2 * depth - 1);
+            lua_pushvalue(L, w->hold);
+            lua_rawget(L, -2);
+            lua_remove(L, -2);
+            if (!put_value(w, depth + 1))
+                return 0;
+        }
+        luaL_addchar(&w->b, '}');
+        return 1;
+    }
+    /* n distinct whole keys, all within 1..n: exactly 1..n */
+    if (strings > 0 || !whole || max != (lua_Number)count)
+        return fail(w, "sparse or mixed table keys", NULL);
+    lua_rawseti(L, w->work, 2 * depth - 1);
+    luaL_addchar(&w->b, '[');
+    for (i = 1; i <= count; i++) {
+        if (i > 1)
+            luaL_addchar(&w->b, ',');
+        lua_rawgeti(L, w->work, 2 * depth - 1);
+        lua_rawgeti(L, -1, i);
+        lua_remove(L, -2);
+        if (!put_value(w, depth + 1))
+            return 0;
+    }
+    luaL_addchar(&w->b, ']');
+    return 1;
+}
+
+/* The value on top, popped before anything is written. */
+static int put_value(sc_writer *w, int depth)
+{
+    lua_State *L = w->L;
+    int type = lua_type(L, -1);
+    if (type == LUA_TSTRING) {
+        size_t len;
+        const char *s;
+        lua_replace(L, w->hold);
+        s = lua_tolstring(L, w->hold, &len);
+        return put_string(w, s, len);
+    }
+    if (type == LUA_TTABLE)
+        return put_table(w, depth);
+    if (type == LUA_TNUMBER) {
+        double x;
+#if SC_HAS_INTEGERS
+        if (lua_isinteger(L, -1)) {
+            long long v = (long long)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            put_integer(w, v);
+            return 1;
+        }
+#endif
+        x = (double)lua_tonumber(L, -1);
+        lua_pop(L, 1);
+        return put_double(w, x);
+    }
+    if (type == LUA_TBOOLEAN) {
+        int v = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        luaL_addstring(&w->b, v ? "true" : "false");
+        return 1;
+    }
+    /* nil, and the NULL light userdata that stands for null (cjson.null, ngx.null) */
+    if (type == LUA_TNIL || (type == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL)) {
+        lua_pop(L, 1);
+        luaL_addlstring(&w->b, "null", 4);
+        return 1;
+    }
+    return fail(w, "cannot encode a ", luaL_typename(L, -1));
+}
+
+int sc_json_try_encode(lua_State *L, int idx)
+{
+    int top = lua_gettop(L);
+    sc_writer w;
+    idx = sc_absindex(L, idx);
+    /* work, hold, the walk's few pushes and a 5.1 buffer's pieces: the same at any depth */
+    luaL_checkstack(L, 2 * LUA_MINSTACK, "JSON encoding");
+    w.L = L;
+    w.err = w.what = NULL;
+    if (lua_type(L, idx) == LUA_TTABLE)
+        lua_createtable(L, 8, 0);
+    else
+        lua_pushnil(L);
+    w.work = top + 1;
+    lua_pushnil(L);
+    w.hold = top + 2;
+    luaL_buffinit(L, &w.b);
+    lua_pushvalue(L, idx);
+    if (!put_value(&w, 1)) {
+        lua_settop(L, top); /* the buffer with the rest */
+        lua_pushfstring(L, "%s%s", w.err, w.what != NULL ? w.what : "");
+        return 0;
+    }
+    luaL_pushresult(&w.b);
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
     return 1;
 }
 
