@@ -37,6 +37,7 @@ build = {
     ["smartcar.webhooks"] = "lua/smartcar/webhooks.lua",
     ["smartcar.fleet"] = "lua/smartcar/fleet.lua",
     ["smartcar.loop"] = "lua/smartcar/loop.lua",
+    ["smartcar.driver.luv"] = "lua/smartcar/driver/luv.lua",
     ["smartcar.authorized"] = "lua/smartcar/authorized.lua",
     ["smartcar.paging"] = "lua/smartcar/paging.lua",
     ["smartcar.store"] = "lua/smartcar/store.lua",

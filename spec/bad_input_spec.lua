@@ -287,6 +287,22 @@ entry("transports.libcurl.poll", { target = function(cx) return cx.sc.transports
 entry("transports.libcurl.close", { target = function() return libcurl.new() end, -- never the shared one
   self = session_methods, params = {}, args = function() return {} end, returns = "nothing",
   names = { "close", "Session:close" } })
+-- the socket API (the luv driver's): on Sessions of their own, never the shared one
+local function nop() end
+entry("transports.libcurl.watch", { target = function() return libcurl.new() end,
+  self = session_methods, params = { "onSocket", "onTimer" }, args = function() return { nop, nop } end,
+  returns = "nothing", names = { "watch", "Session:watch" } })
+local function watched_session()
+  local session = libcurl.new()
+  session:watch(nop, nop)
+  return session
+end
+entry("transports.libcurl.socketAction", { target = watched_session,
+  self = session_methods, params = { "fd", "events" }, args = function() return { 0, "r" } end,
+  returns = "many", names = { "socketAction", "Session:socketAction" } })
+entry("transports.libcurl.timeout", { target = watched_session,
+  self = session_methods, params = {}, args = function() return {} end,
+  returns = "many", names = { "timeout", "Session:timeout" } })
 entry("libcurl.new", { target = function() return libcurl end, params = { "limits" },
   args = function() return { { timeout = 3000 } } end, returns = "session", names = { "new", "libcurl.new" },
   options = { [1] = LIMIT_KEYS } })

@@ -10,6 +10,12 @@
 -- so one task's backoff never holds the others. Everything yields in Lua, never
 -- across C, so it works the same on Lua 5.1-5.4 and LuaJIT. A transport without
 -- `start` and `poll` carries a task's request in the task itself, one at a time.
+--
+-- A loop made with a driver (`smartcar.loop{driver = "luv"}`, see `smartcar.driver.luv`)
+-- is the same scheduler fed by the host's event loop instead of `step`: the driver
+-- watches the transports' sockets and timeouts, hands what finished to `Loop:deliver`,
+-- and runs `Loop:fire_timers` and `Loop:run_ready` from its own timer; the loop tells
+-- it of every new wait (`driver:schedule()`) and request (`driver:attach(transport)`).
 -- @module smartcar.loop
 
 local core = require "smartcar.core"
@@ -40,15 +46,18 @@ end
 local Loop = {}
 Loop.__index = Loop
 
--- A new loop; at most `concurrency` requests of its tasks in flight at once.
-function M.new(concurrency)
-  return setmetatable({
+-- A new loop; at most `concurrency` requests of its tasks in flight at once; `driver`
+-- (optional) the name of the event loop that drives it: "luv".
+function M.new(concurrency, driver)
+  local loop = setmetatable({
     concurrency = concurrency, tasks = 0, flying = 0,
     queue = {}, first = 1, last = 0, -- requests waiting for a free slot (queue[first..last])
     waiting = {},                -- transport -> { id -> job }
     timers = {},                 -- job -> wake-up time (ms)
     ready = {},                  -- jobs to resume at the next step (they yielded on their own)
   }, Loop)
+  if driver then loop.driver = require("smartcar.driver." .. driver).new(loop) end
+  return loop
 end
 
 -- The Job the running coroutine is a task of, if any.
@@ -69,6 +78,7 @@ function Loop:resume(job, ...)
     M.active = M.active - 1
   elseif a ~= WAIT then
     self.ready[#self.ready + 1] = job -- the task yielded by itself: it runs again at the next step
+    if self.driver then self.driver:schedule() end
   end
 end
 
@@ -88,8 +98,16 @@ function Loop:pending() return self.tasks end
 
 -- Start a queued or new request on its transport, the task to resume when it ends.
 local function start(loop, job, transport, method, url, headers, body, limits)
+  local driver = loop.driver
+  if driver then
+    local ok, err = pcall(driver.attach, driver, transport) -- watched before the request starts
+    if not ok then return false, err end
+  end
   local ok, id = pcall(transport.start, transport, method, url, headers, body, limits)
-  if not ok then return false, id end
+  if not ok then
+    if driver then driver:settle(transport) end
+    return false, id
+  end
   loop.flying = loop.flying + 1
   local list = loop.waiting[transport]
   if not list then
@@ -103,7 +121,7 @@ end
 -- Inside a task: send one request through the loop; the transport's answer.
 function Job:request(transport, method, url, headers, body, limits)
   local loop = self.loop
-  if not (transport.start and transport.poll) then
+  if not (transport.start and transport.poll) or (loop.driver and not loop.driver:carries(transport)) then
     return transport:request(method, url, headers, body, limits)
   end
   if loop.flying < loop.concurrency and loop.first > loop.last then
@@ -120,7 +138,9 @@ end
 
 -- Inside a task: wait `ms` without holding the other tasks.
 function Job:sleep(ms)
-  self.loop.timers[self] = now() + ms
+  local loop = self.loop
+  loop.timers[self] = now() + ms
+  if loop.driver then loop.driver:schedule() end
   yield(WAIT)
 end
 
@@ -151,7 +171,7 @@ end
 
 -- Resume the tasks whose answers are in `answers` (from transport:poll) or in the mail.
 function Loop:deliver(transport, answers)
-  local list = self.waiting[transport]
+  local list = self.waiting[transport] or {}
   for i = 1, #answers do
     local a = answers[i]
     if list[a[1]] then
@@ -194,16 +214,46 @@ local function pause(ms)
 end
 M.pause = pause
 
+-- Resume the tasks whose wait (`Job:sleep`) is over.
+function Loop:fire_timers()
+  local t = now()
+  for job, at in pairs(self.timers) do
+    if at <= t then
+      self.timers[job] = nil
+      self:resume(job)
+    end
+  end
+end
+
+-- Resume the tasks that yielded by themselves (once each; what they yield again waits).
+function Loop:run_ready()
+  local ready = self.ready
+  if #ready > 0 then
+    self.ready = {}
+    for i = 1, #ready do self:resume(ready[i]) end
+  end
+end
+
+-- The earliest wake-up time of the loop's waits (ms on `core.now`'s clock), or nil.
+function Loop:next_wake()
+  local wake
+  for _, at in pairs(self.timers) do if not wake or at < wake then wake = at end end
+  return wake
+end
+
 -- Do the ready I/O and resume the tasks it unblocked; returns within about `ms`
--- (default 0: never blocks).
+-- (default 0: never blocks). A loop with a driver is run by its event loop instead:
+-- `step` raises (run the host's loop, e.g. `uv.run()`).
 function Loop:step(ms)
+  if self.driver then
+    error(("loop:step: this loop is driven by %s: its tasks progress while the host runs its event loop" ..
+      " (%s)"):format(self.driver.name, self.driver.hint), 2)
+  end
   ms = ms or 0
   self:drain()
   local t = now()
-  local wake = math.huge
-  for _, at in pairs(self.timers) do wake = min(wake, at) end
-  local ready = self.ready
-  local wait = (#ready > 0 or self:has_mail()) and 0 or min(ms, wake - t)
+  local wake = self:next_wake() or math.huge
+  local wait = (#self.ready > 0 or self:has_mail()) and 0 or min(ms, wake - t)
   if wait < 0 then wait = 0 end
   local transport = next(self.waiting)
   if transport and next(self.waiting, transport) == nil then
@@ -214,17 +264,8 @@ function Loop:step(ms)
   else
     pause(wait)
   end
-  t = now()
-  for job, at in pairs(self.timers) do
-    if at <= t then
-      self.timers[job] = nil
-      self:resume(job)
-    end
-  end
-  if #ready > 0 then
-    self.ready = {}
-    for i = 1, #ready do self:resume(ready[i]) end
-  end
+  self:fire_timers()
+  self:run_ready()
 end
 
 
