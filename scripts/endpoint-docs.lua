@@ -1,19 +1,36 @@
 -- Write the LDoc reference of the Vehicle methods that take no argument: they are
--- data (lua/smartcar/endpoints.lua), so their docs come from the same table.
+-- data (lua/smartcar/endpoints.lua), so their docs come from the same table: `doc`
+-- is the summary, `returns` (field name -> "type: meaning") the fields of the result.
+-- `lua scripts/endpoint-docs.lua` prints the text; called with "text" (loadfile) it
+-- returns it.
 local endpoints = dofile("lua/smartcar/endpoints.lua")
+local META = "`{requestId, dataAge, fetchedAt, unitSystem}`, from the response headers (see `meta` in the smartcar module)"
+
 local out = {
   "--- The Vehicle methods without arguments, generated from the endpoint table.",
-  "-- Each returns the decoded response with `meta`, or `nil, err` (a SmartcarError).",
+  "-- Each returns the decoded response, its fields listed under Returns, with `meta`;",
+  "-- or `nil, err` (a SmartcarError). Numbers follow the vehicle's unit system where a",
+  "-- field says so. `vehicle:batch` reads the GET ones in one request.",
   "-- @module smartcar.VehicleEndpoints", "",
 }
 for _, e in ipairs(endpoints) do
   local body = e.body and (' with body `{"action":"%s"}`'):format(e.body.action) or ""
-  out[#out + 1] = ("--- Sends `%s %s`%s."):format(e.method, e.path, body)
+  out[#out + 1] = ("--- %s Sends `%s %s`%s."):format(e.doc, e.method, e.path, body)
   out[#out + 1] = "-- @function Vehicle:" .. e.name
-  out[#out + 1] = "-- @treturn[1] table the result, with `meta`"
+  out[#out + 1] = "-- @treturn[1] table the result"
+  local names = {}
+  for name in pairs(e.returns) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local kind, meaning = e.returns[name]:match("^([^:]+):?%s*(.*)$")
+    out[#out + 1] = ("-- @tfield[table] %s %s %s"):format(kind, name, meaning)
+  end
+  out[#out + 1] = "-- @tfield[table] table meta " .. META
   out[#out + 1] = "-- @treturn[2] nil"
   out[#out + 1] = "-- @treturn[2] SmartcarError"
   out[#out + 1] = ("-- @usage local res, err = vehicle:%s()"):format(e.name)
   out[#out + 1] = ""
 end
-io.write(table.concat(out, "\n"))
+local text = table.concat(out, "\n")
+if ... == "text" then return text end
+io.write(text)

@@ -102,15 +102,26 @@ return function(smartcar, client)
   --- Module functions: user, vehicles, compatibility, management.
   -- @section functions
 
-  --- The user id behind an access token: `{id=, meta=}`.
+  --- The user behind an access token.
   -- @tparam string accessToken
+  -- @treturn[1] table the user
+  -- @tfield[table] string id the Smartcar user id
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function smartcar.getUser(accessToken)
     return send(DATA, "getUser", accessToken)
   end
 
-  --- The vehicle ids an access token covers: `{vehicles=, paging=, meta=}`.
+  --- The vehicle ids an access token covers, one page.
   -- @tparam string accessToken
-  -- @tparam[opt] table paging `{limit=, offset=}`
+  -- @tparam[opt] table paging `{limit=, offset=}` (default 10, at most 50; and 0)
+  -- @treturn[1] table the page
+  -- @tfield[table] {string,...} vehicles vehicle ids, for `Vehicle.new`
+  -- @tfield[table] table paging `{count, offset}`: `count` the total number of vehicles
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function smartcar.getVehicles(accessToken, paging)
     return send(DATA, "getVehicles", accessToken, check_options(paging, 2, "getVehicles", PAGING))
   end
@@ -119,6 +130,7 @@ return function(smartcar, client)
   -- (on a failure `false, err` once, then the end).
   -- @tparam string accessToken
   -- @tparam[opt] table options `{pageSize = 10}` (at most 50)
+  -- @return an iterator giving each vehicle id (a string), or `false, err` once on a failure
   -- @usage for id, err in smartcar.eachVehicleId(access.accessToken) do
   --   if not id then print(err.message) break end
   -- end
@@ -130,9 +142,15 @@ return function(smartcar, client)
     end, "vehicles", size)
   end
 
-  --- A vehicle's v3 resource: `{body=, headers=}` (a `{data=...}` envelope is unwrapped).
+  --- A vehicle's v3 resource (a `{data=...}` envelope is unwrapped).
   -- @tparam string accessToken
   -- @tparam string vehicleId
+  -- @treturn[1] table the answer
+  -- @tfield[table] table body `{id, type, attributes, links}`: `type` `vehicle`; `attributes`
+  -- `{make, model, year}`; `links` `{self}`, the vehicle's path
+  -- @tfield[table] table headers every response header, by lower-case name (`sc-request-id`, ...)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function smartcar.getVehicle(accessToken, vehicleId)
     local res, err = send(V3, "getVehicle", accessToken, { segment = vehicleId })
     if res and type(res.body) == "table" and res.body.id == nil and type(res.body.data) == "table" then
@@ -141,7 +159,7 @@ return function(smartcar, client)
     return res, err
   end
 
-  --- Whether a VIN is compatible with the given permissions: `{compatible, reason, capabilities, meta}`.
+  --- Whether a VIN is compatible with the given permissions.
   -- Call as `getCompatibility(vin, scope[, country][, options])`; country defaults to `"US"`.
   -- @tparam string vin
   -- @tparam {string,...} scope
@@ -149,6 +167,16 @@ return function(smartcar, client)
   -- @tparam[opt] table options `clientId`, `clientSecret`, `mode` (`testMode = true`, deprecated, is
   -- `mode = "test"`), `testModeCompatibilityLevel` (sent as `test_mode_compatibility_level`, with `mode=test`),
   -- `flags`, `version`
+  -- @treturn[1] table the answer (v1.0: `compatible` alone)
+  -- @tfield[table] boolean compatible
+  -- @tfield[table] string reason why not: `VEHICLE_NOT_COMPATIBLE` or `MAKE_NOT_COMPATIBLE`; nil when compatible
+  -- @tfield[table] {table,...} capabilities one per endpoint of the scope (US VINs only; empty when not
+  -- compatible): `{capable, endpoint, permission, reason}`, `capable` a boolean, `endpoint` such as
+  -- `/battery`, `permission` such as `read_battery`, `reason` `VEHICLE_NOT_CAPABLE`,
+  -- `SMARTCAR_NOT_CAPABLE` or nil
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function smartcar.getCompatibility(vin, scope, country, options)
     local fname = "getCompatibility"
     if type(country) == "table" and options == nil then country, options = nil, country end
@@ -161,11 +189,18 @@ return function(smartcar, client)
     return send(DATA, fname, options, q, order)
   end
 
-  --- Compatible models by make for a region: `{<MAKE> = {...}, meta=}`.
+  --- Compatible models for a region, by make: `{TESLA = {...}, ..., meta = ...}`.
   -- @tparam string region `US`, `CA` or `EUROPE`
   -- @tparam[opt] table options `scope`, `make` (lists or strings), `type`, `mode` (or the deprecated
   -- `testMode`), `testModeCompatibilityLevel` (with `mode=test`, as for `getCompatibility`), `clientId`,
   -- `clientSecret`, `version`, `flags`
+  -- @treturn[1] table one key per make (upper case, e.g. `TESLA`), and `meta`
+  -- @tfield[table] {table,...} MAKE the make's models, each `{model, startYear, endYear, type, endpoints,
+  -- permissions}`: `startYear`, `endYear` integers; `type` `ICE`, `BEV`, `PHEV` or `HEV`; `endpoints`
+  -- the names of the features (`Location`, `Odometer`, ...); `permissions` their permissions
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function smartcar.getCompatibilityMatrix(region, options)
     local fname = "getCompatibilityMatrix"
     core.checkString(region, 1, fname, true)
@@ -178,10 +213,17 @@ return function(smartcar, client)
     return send(DATA, fname, options, q, order)
   end
 
-  --- The application's vehicle connections: `{connections=, paging={cursor=}, meta=}`.
+  --- The application's vehicle connections, newest first, one page.
   -- @tparam string amt application management token
   -- @tparam[opt] table filter `{userId=, vehicleId=}`
-  -- @tparam[opt] table paging `{limit=, cursor=}`
+  -- @tparam[opt] table paging `{limit=, cursor=}` (default 10, at most 100; the `cursor` of the last page)
+  -- @treturn[1] table the page
+  -- @tfield[table] {table,...} connections each `{userId, vehicleId, connectedAt, mode}`: `connectedAt`
+  -- ISO-8601; `mode` `live`, `test` or `simulated`
+  -- @tfield[table] table paging `{cursor}`: pass it for the next page; nil on the last one
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function smartcar.getConnections(amt, filter, paging)
     filter = check_options(filter, 2, "getConnections", FILTER)
     paging = check_options(paging, 3, "getConnections", CURSOR_PAGING)
@@ -197,6 +239,8 @@ return function(smartcar, client)
   -- @tparam string amt application management token
   -- @tparam[opt] table filter `{userId=, vehicleId=}`
   -- @tparam[opt] table options `{pageSize = 10}` (at most 100)
+  -- @return an iterator giving each connection, `{userId, vehicleId, connectedAt, mode}` as in
+  -- `getConnections`, or `false, err` once on a failure
   -- @usage for c, err in smartcar.eachConnection(amt, { userId = id }) do print(c.vehicleId) end
   function smartcar.eachConnection(amt, filter, options)
     core.checkString(amt, 1, "eachConnection", true)
@@ -209,9 +253,14 @@ return function(smartcar, client)
     end, "connections", size)
   end
 
-  --- Delete the connections of one user or one vehicle: `{connections=, meta=}`.
+  --- Delete the connections of one user or one vehicle.
   -- @tparam string amt application management token
   -- @tparam table filter `{userId=}` or `{vehicleId=}` (exactly one)
+  -- @treturn[1] table what was deleted
+  -- @tfield[table] {table,...} connections each `{userId, vehicleId}`
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function smartcar.deleteConnections(amt, filter)
     filter = check_options(filter, 2, "deleteConnections", FILTER)
     if (filter.userId == nil) == (filter.vehicleId == nil) then

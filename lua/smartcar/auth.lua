@@ -29,25 +29,42 @@ return function(smartcar, client)
   --- Smartcar Connect: the OAuth client of an application.
   -- `AuthClient.new{clientId=, clientSecret=, redirectUri=, mode=}`; `clientId`, `clientSecret` and
   -- `redirectUri` fall back to `SMARTCAR_CLIENT_ID`, `SMARTCAR_CLIENT_SECRET`, `SMARTCAR_REDIRECT_URI`.
-  -- `mode` is `"live"` (default), `"test"` or `"simulated"`. Readable fields: `clientId`, `redirectUri`, `mode`.
+  -- `mode` is `"live"` (default), `"test"` or `"simulated"`. Readable fields: `clientId`, `redirectUri`, `mode`
+  -- (never the secret).
   -- @type AuthClient
   local AuthClient = {}
   local cfg = client.config
 
-  --- A new AuthClient.
+  --- A new AuthClient: the application's credentials, from the Smartcar Dashboard.
+  -- A missing `clientId` or `clientSecret` (option and environment) raises.
   -- @function AuthClient.new
-  -- @tparam[opt] table options `clientId`, `clientSecret`, `redirectUri`, `mode`
+  -- @tparam[opt] table options
+  -- @tparam[opt] string options.clientId the application id, else env `SMARTCAR_CLIENT_ID`
+  -- @tparam[opt] string options.clientSecret else env `SMARTCAR_CLIENT_SECRET`; never readable afterwards
+  -- @tparam[opt] string options.redirectUri where Connect sends the user back, else env
+  -- `SMARTCAR_REDIRECT_URI`; sent only when set
+  -- @tparam[opt] string options.mode `"live"` (default), `"test"` or `"simulated"`
+  -- @tparam[opt] boolean options.testMode deprecated: `true` is `mode = "test"`
   -- @treturn AuthClient
+  -- @tfield[AuthClient] string clientId readable
+  -- @tfield[AuthClient] string redirectUri readable (nil when not set)
+  -- @tfield[AuthClient] string mode readable
+  -- @usage local client = smartcar.AuthClient.new { redirectUri = "https://example.com/callback", mode = "test" }
   function AuthClient.new(options)
     return new_auth_client(options, AuthClient)
   end
 
-  --- The Connect URL to send the user to.
+  --- The Connect URL to send the user to. The scope may be omitted: `getAuthUrl(options)`.
   -- @function AuthClient:getAuthUrl
   -- @tparam[opt] {string,...} scope permissions, e.g. `{"read_odometer", "required:read_location"}`
-  -- @tparam[opt] table options `forcePrompt`, `state`, `makeBypass`, `singleSelect` (`{enabled=}` or `{vin=}`),
-  -- `flags`, `user`
-  -- @treturn string
+  -- @tparam[opt] table options
+  -- @tparam[opt] boolean options.forcePrompt always show the consent page (`approval_prompt=force`)
+  -- @tparam[opt] string options.state echoed back in the redirect: check it there
+  -- @tparam[opt] string options.makeBypass a make (`TESLA`) to skip the brand list
+  -- @tparam[opt] table options.singleSelect `{enabled = true}` (one vehicle), or `{vin = "..."}`
+  -- @tparam[opt] table options.flags `{name = value}`, sent as `name:value` pairs
+  -- @tparam[opt] string options.user your id of the user, for Smartcar's analytics
+  -- @treturn string the URL
   -- @usage local url = client:getAuthUrl({"read_odometer"}, {state = "0facda3319"})
   function AuthClient:getAuthUrl(scope, options)
     return auth_url(self, scope, options, cfg.connectOrigin)
@@ -75,7 +92,11 @@ return function(smartcar, client)
   -- @function AuthClient:exchangeCode
   -- @tparam string code the `code` of the redirect
   -- @tparam[opt] table options `flags`
-  -- @treturn[1] table `{accessToken, refreshToken, expiration, refreshExpiration}` (epoch seconds)
+  -- @treturn[1] table access, for `Vehicle.new` and the module functions
+  -- @tfield[table] string accessToken the bearer token (2 hours)
+  -- @tfield[table] string refreshToken for `exchangeRefreshToken` (60 days; each use gives a new one)
+  -- @tfield[table] number expiration when `accessToken` expires, epoch seconds (see `isExpired`)
+  -- @tfield[table] number refreshExpiration when `refreshToken` expires, epoch seconds
   -- @treturn[2] nil
   -- @treturn[2] SmartcarError
   -- @usage local access, err = client:exchangeCode(code)
@@ -87,7 +108,11 @@ return function(smartcar, client)
   -- @function AuthClient:exchangeRefreshToken
   -- @tparam string token
   -- @tparam[opt] table options `flags`
-  -- @treturn[1] table access
+  -- @treturn[1] table a new access, as `exchangeCode` returns it
+  -- @tfield[table] string accessToken the new bearer token
+  -- @tfield[table] string refreshToken the new refresh token (the old one stops working)
+  -- @tfield[table] number expiration epoch seconds
+  -- @tfield[table] number refreshExpiration epoch seconds
   -- @treturn[2] nil
   -- @treturn[2] SmartcarError
   -- @usage access = assert(client:exchangeRefreshToken(access.refreshToken))
@@ -113,12 +138,19 @@ return function(smartcar, client)
   -- @section callback
 
   --- Decode the redirect back from Connect: a full URL or just its query string (the part after `?`).
-  -- Returns `{code=, state=, error=, errorDescription=, vin=, make=, model=, year=, userId=}` with the
-  -- parameters that are present (`error_description` -> `errorDescription`, `user_id` -> `userId`),
-  -- percent- and plus-decoded; `year` is a number when it is a whole number. Other parameters are left out;
+  -- Only the parameters present are set, percent- and plus-decoded. Other parameters are left out;
   -- of a repeated one, the first counts.
   -- @tparam string urlOrQuery e.g. `"https://example.com/callback?code=...&state=..."` or `"code=...&state=..."`
-  -- @treturn table
+  -- @treturn table the parameters
+  -- @tfield[table] string code the authorization code, for `exchangeCode`
+  -- @tfield[table] string state the `state` given to `getAuthUrl`
+  -- @tfield[table] string error e.g. `access_denied`, `vehicle_incompatible`
+  -- @tfield[table] string errorDescription `error_description`
+  -- @tfield[table] string vin with `vehicle_incompatible`: the vehicle, also `make` and `model`
+  -- @tfield[table] string make
+  -- @tfield[table] string model
+  -- @tfield[table] integer year a number when it is a whole number
+  -- @tfield[table] string userId `user_id`
   -- @usage local cb = smartcar.parseCallback(ngx.var.request_uri)
   -- if cb.error then return deny(cb.error, cb.errorDescription) end
   -- local access = assert(client:exchangeCode(cb.code))

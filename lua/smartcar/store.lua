@@ -14,7 +14,7 @@ local M = {}
 --- A store in an nginx `lua_shared_dict`, under `key`: every worker of the server sees the
 -- tokens any of them refreshed. The lock expires by itself after `lockSeconds` (default 30),
 -- should its holder die.
--- @param dict `ngx.shared.<name>`
+-- @param dict a `lua_shared_dict`: `ngx.shared.tokens`, say
 -- @tparam string key
 -- @tparam[opt] number lockSeconds
 -- @return a store

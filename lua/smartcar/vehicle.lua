@@ -53,18 +53,29 @@ return function(smartcar, client)
   end
   local new_authorized -- set once every method exists
 
-  --- A new Vehicle; `version` defaults to the instance's API version (`getApiVersion()`).
+  --- A new Vehicle: one vehicle id and the token that covers it.
   -- With an access table (what `exchangeCode` returns) and an `authClient`, the vehicle keeps
-  -- itself authorized: it refreshes the token `refreshMargin` seconds (default 60) before
+  -- itself authorized: it refreshes the token `refreshMargin` seconds before
   -- `access.expiration`, and once after a 401 AUTHENTICATION answer (then repeats the call);
   -- `access` is updated in place and `onRefresh(access)` called once per refresh; concurrent
-  -- calls sharing `access` wait for the one refresh.
+  -- calls sharing `access` wait for the one refresh. A failed refresh returns its error.
   -- @function Vehicle.new
-  -- @tparam string id
+  -- @tparam string id the vehicle id (from `getVehicles`)
   -- @tparam string|table accessToken a token, or an access table `{accessToken=, refreshToken=, expiration=}`
-  -- @tparam[opt] table options `unitSystem` (`"metric"` or `"imperial"`), `version`, `flags`; with an
-  -- access table also `authClient`, `onRefresh`, `refreshMargin`
+  -- @tparam[opt] table options
+  -- @tparam[opt] string options.unitSystem `"metric"` (default) or `"imperial"`, sent as `sc-unit-system`
+  -- @tparam[opt] string options.version the API version, e.g. `"1.0"`; default: the instance's `getApiVersion()`
+  -- @tparam[opt] table options.flags `{name = value}`, sent as `?flags=name:value` on every request
+  -- @tparam[opt] AuthClient options.authClient with an access table: the client that refreshes it
+  -- @tparam[opt] function options.onRefresh `function(access)`, after each refresh (save the tokens)
+  -- @tparam[opt] number options.refreshMargin seconds before `access.expiration` to refresh, 60
+  -- @tparam[opt] table options.store tokens shared with other processes: `{load=, save=[, tryLock=,
+  -- unlock=]}` (see `smartcar.store`)
   -- @treturn Vehicle
+  -- @tfield[Vehicle] string id readable
+  -- @tfield[Vehicle] string unitSystem readable; see `setUnitSystem`
+  -- @tfield[Vehicle] string version readable
+  -- @tfield[Vehicle] table flags readable: a new copy at each read (`{}` when none)
   -- @usage local v = smartcar.Vehicle.new(id, access, { authClient = client,
   --   onRefresh = function(access) save(access) end })
   function Vehicle.new(id, accessToken, options)
@@ -90,9 +101,15 @@ return function(smartcar, client)
     end
   end
 
-  --- The permissions granted to the application for this vehicle.
+  --- The permissions granted to the application for this vehicle, one page.
   -- @function Vehicle:permissions
-  -- @tparam[opt] table paging `{limit=, offset=}`
+  -- @tparam[opt] table paging `{limit=, offset=}` (default 25 and 0)
+  -- @treturn[1] table the page
+  -- @tfield[table] {string,...} permissions names such as `read_odometer` (without `required:`)
+  -- @tfield[table] table paging `{count, offset}`: `count` the total number of permissions
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function Vehicle:permissions(paging)
     paging = core.checkOptions(paging, 1, "permissions", PAGING)
     return client:send(DATA, build(self, cfg.apiOrigin, nil, "GET", "/permissions", nil,
@@ -102,7 +119,8 @@ return function(smartcar, client)
   --- Every permission of the application for this vehicle, page after page: `for name, err in
   -- vehicle:eachPermission() do` (on a failure `false, err` once, then the end).
   -- @function Vehicle:eachPermission
-  -- @tparam[opt] table options `{pageSize = 25}`
+  -- @tparam[opt] table options `{pageSize = 25}` (at most 1000)
+  -- @return an iterator giving each permission name (a string), or `false, err` once on a failure
   -- @usage for p, err in vehicle:eachPermission { pageSize = 25 } do print(p) end
   function Vehicle:eachPermission(options)
     core.checkVehicle(self, "eachPermission")
@@ -112,10 +130,18 @@ return function(smartcar, client)
     end, "permissions", size)
   end
 
-  --- Service records between two dates (`YYYY-MM-DD` or ISO-8601); a JSON array: `{data=, meta=}`.
+  --- Service records between two dates (`YYYY-MM-DD` or ISO-8601), by default the last year.
   -- @function Vehicle:serviceHistory
   -- @tparam[opt] string startDate
   -- @tparam[opt] string endDate
+  -- @treturn[1] table the records (the body is a JSON array)
+  -- @tfield[table] {table,...} data each `{serviceId, serviceDate, odometerDistance, serviceTasks,
+  -- serviceDetails, serviceCost}`: `serviceId` a string or nil; `serviceDate` ISO-8601; `odometerDistance`
+  -- km; `serviceTasks` a list of `{taskId, taskDescription}`; `serviceDetails` a list of `{type, value}`;
+  -- `serviceCost` `{totalCost, currency}` (each may be nil)
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function Vehicle:serviceHistory(startDate, endDate)
     if startDate ~= nil then check_string(startDate, 1, "serviceHistory", true) end
     if endDate ~= nil then check_string(endDate, 2, "serviceHistory", true) end
@@ -125,7 +151,13 @@ return function(smartcar, client)
 
   --- Set the charge limit (a fraction, sent as a JSON number).
   -- @function Vehicle:setChargeLimit
-  -- @tparam number limit e.g. `0.8`
+  -- @tparam number limit 0.5..1, e.g. `0.8`
+  -- @treturn[1] table the answer
+  -- @tfield[table] string status `success`
+  -- @tfield[table] string message the server's words, e.g. `Successfully sent request to vehicle`
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function Vehicle:setChargeLimit(limit)
     if type(limit) ~= "number" then arg_error(1, "setChargeLimit", "number expected, got " .. type(limit)) end
     if limit ~= limit or limit == math.huge or limit == -math.huge then
@@ -138,6 +170,12 @@ return function(smartcar, client)
   -- @function Vehicle:sendDestination
   -- @tparam number latitude -90..90
   -- @tparam number longitude -180..180
+  -- @treturn[1] table the answer
+  -- @tfield[table] string status `success`
+  -- @tfield[table] string message the server's words, e.g. `Successfully sent request to vehicle`
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function Vehicle:sendDestination(latitude, longitude)
     for i, c in ipairs { { latitude, 90, "latitude" }, { longitude, 180, "longitude" } } do
       local v, limit = c[1], c[2]
@@ -153,6 +191,12 @@ return function(smartcar, client)
   --- Subscribe the vehicle to a webhook.
   -- @function Vehicle:subscribe
   -- @tparam string webhookId
+  -- @treturn[1] table the subscription
+  -- @tfield[table] string webhookId
+  -- @tfield[table] string vehicleId
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function Vehicle:subscribe(webhookId)
     check_string(webhookId, 1, "subscribe", true)
     return client:send(DATA, build(self, cfg.apiOrigin, nil, "POST", "/webhooks/" .. escape(webhookId)))
@@ -162,6 +206,11 @@ return function(smartcar, client)
   -- @function Vehicle:unsubscribe
   -- @tparam string amt application management token
   -- @tparam string webhookId
+  -- @treturn[1] table the answer
+  -- @tfield[table] string status `success`
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function Vehicle:unsubscribe(amt, webhookId)
     check_string(amt, 1, "unsubscribe", true)
     check_string(webhookId, 2, "unsubscribe", true)
@@ -169,11 +218,19 @@ return function(smartcar, client)
       nil, nil, { authorization = "Bearer " .. amt }))
   end
 
-  --- Several GET endpoints in one request. Returns a table keyed by each path's name
-  -- (`/odometer` -> `odometer`, `/` -> `attributes`, ...); each value is a function returning
+  --- Several GET endpoints in one request. Returns a table keyed by each path's name: the official
+  -- SDKs' names (`/` -> `attributes`, `/security` -> `lockStatus`, `/tires/pressure` -> `tirePressure`,
+  -- `/diagnostics/system_status` -> `diagnosticSystemStatus`, `/diagnostics/dtcs` -> `diagnosticTroubleCodes`),
+  -- else the camelCase of the path (`/odometer` -> `odometer`, `/battery/nominal_capacity` ->
+  -- `batteryNominalCapacity`, `/charge/limit` -> `chargeLimit`). Each value is a function returning
   -- that item's `result` or `nil, err` (its own status code and `retryAfter`).
   -- @function Vehicle:batch
   -- @tparam {string,...} paths e.g. `{"/odometer", "/location"}`
+  -- @treturn[1] table name -> `function() return result or nil, err end`; each `result` has the fields
+  -- of the method for its path (`vehicle:odometer()`, ...) and a `meta`, `{requestId, dataAge, fetchedAt,
+  -- unitSystem}` (see `meta`) from the item's headers over the batch's
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError the batch request failed as a whole
   -- @usage local b = assert(vehicle:batch{"/odometer", "/location"}); local odo, err = b.odometer()
   function Vehicle:batch(paths)
     if type(paths) ~= "table" or #paths == 0 then
@@ -200,7 +257,7 @@ return function(smartcar, client)
     return out
   end
 
-  --- Any request to this vehicle's API: returns `{body=, meta=}` (v3: `{body=, headers=}`).
+  --- Any request to this vehicle's API: an endpoint this SDK has no method for, say.
   -- The method is sent exactly as named (upper-cased: `"post"` sends POST; GET and HEAD take no body).
   -- A query in `path` is kept, and the vehicle's flags are added to it (`?a=1&flags=...`).
   -- @function Vehicle:request
@@ -209,6 +266,12 @@ return function(smartcar, client)
   -- @tparam[opt] table body sent as JSON
   -- @tparam[opt] table headers extra headers (an `Authorization` one replaces the bearer token)
   -- @tparam[opt] string apiVersion e.g. `"3"` for the vehicle (v3) origin
+  -- @treturn[1] table the answer
+  -- @tfield[table] table body the decoded JSON body, as the server sent it
+  -- @tfield[table] table meta `{requestId, dataAge, fetchedAt, unitSystem}` (see `meta`); with `apiVersion`
+  -- `"3"`, `headers` instead: every response header, by lower-case name
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
   function Vehicle:request(method, path, body, headers, apiVersion)
     check_string(method, 1, "request", true)
     check_string(path, 2, "request", true)
@@ -232,15 +295,46 @@ return function(smartcar, client)
       name, p, body, q, headers))
   end
 
-  --- All v3 signals of the vehicle: `{body=, headers=}`.
+  --- A v3 signal, as `getSignal` returns it (its `body`) and `getSignals` lists it.
+  -- @table signal
+  -- @tfield string id the signal code: `group-name` in lower case, e.g. `tractionbattery-stateofcharge`
+  -- @tfield string type `signal`
+  -- @tfield table attributes `{code, name, group, status, body}`: `code` as `id`, `name` such as
+  -- `StateOfCharge`, `group` such as `TractionBattery`
+  -- @tfield table attributes.status `{value}`: `SUCCESS`, `ERROR` or `UNAVAILABLE`; with `ERROR` also
+  -- `error`, `{type, code, description, resolution}`
+  -- @tfield table attributes.body the value: `{unit, value}` in metric units (`kilometers`, `percentage`,
+  -- `kilowatt-hours`, ...), `{value}`, `{values}` (a list; the tires' are `{tireLocation, tirePressure}`,
+  -- `tirePressure` a `{unit, value}`), or fields of its own (the location's `{latitude, longitude,
+  -- heading, direction, locationType}`)
+  -- @tfield table meta `{retrievedAt, oemUpdatedAt}`: when Smartcar read it and when the vehicle
+  -- recorded it, epoch milliseconds
+  -- @tfield table links `{self}`: the signal's path
+
+  --- All v3 signals of the vehicle (one page of the JSON:API document).
   -- @function Vehicle:getSignals
+  -- @treturn[1] table the answer
+  -- @tfield[table] table body `{data, meta, links, included}`: `data` a list of signals (see `signal`);
+  -- `meta` `{page, pageSize, totalCount}`; `links` `{self, first, previous, next, last}` (page paths;
+  -- `previous` and `next` nil at the ends); `included` `{vehicle}`, the resource of `getVehicle`:
+  -- `{id, type, attributes, links}`, `attributes` `{make, model, year}`
+  -- @tfield[table] table headers every response header, by lower-case name (`sc-request-id`, ...)
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
+  -- @see signal
   function Vehicle:getSignals()
     return client:send(V3, build(self, cfg.vehicleOrigin, "3", "GET", "/signals"))
   end
 
-  --- One v3 signal by code, e.g. `"odometer-traveleddistance"`: `{body=, headers=}`.
+  --- One v3 signal, by its code.
   -- @function Vehicle:getSignal
-  -- @tparam string code
+  -- @tparam string code a signal code: `group-name` in lower case, such as `"odometer-traveleddistance"`
+  -- @treturn[1] table the answer
+  -- @tfield[table] table body the signal (see `signal`)
+  -- @tfield[table] table headers every response header, by lower-case name
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
+  -- @see signal
   function Vehicle:getSignal(code)
     check_string(code, 1, "getSignal", true)
     return client:send(V3, build(self, cfg.vehicleOrigin, "3", "GET", "/signals/" .. escape(code)))
