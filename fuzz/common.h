@@ -66,11 +66,6 @@ static inline void fz_open(void)
     unsetenv("SMARTCAR_CLIENT_ID");
     unsetenv("SMARTCAR_CLIENT_SECRET");
     unsetenv("SMARTCAR_REDIRECT_URI");
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "cjson.safe");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-        fz_die(L, "require \"cjson.safe\" failed (set LUA_CPATH to lua-cjson for 5.4)");
-    lua_pop(L, 1);
     lua_pushcfunction(L, luaopen_smartcar_core);
     if (lua_pcall(L, 0, 1, 0) != LUA_OK)
         fz_die(L, "luaopen_smartcar_core failed");
