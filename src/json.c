@@ -177,16 +177,23 @@ static int read_number(sc_reader *r)
         }
         n = scale > 0 ? (double)mantissa / powers[scale] : (double)mantissa * powers[-scale];
     } else {
-        size_t len = (size_t)(p - start), i;
-        char small[64], *text = small, point = localeconv()->decimal_point[0];
-        if (len >= sizeof small)
-            text = (char *)sc_newuserdata(r->L, len + 1); /* scratch space owned by Lua */
-        memcpy(text, start, len);
-        text[len] = '\0';
-        if (point != '.')
-            for (i = 0; i < len; i++)
-                if (text[i] == '.')
-                    text[i] = point;
+        /* strtod reads the locale's decimal point, which may be several bytes */
+        const char *point = localeconv()->decimal_point;
+        size_t len = (size_t)(p - start), plen = point[0] != '\0' ? strlen(point) : 1, i, j;
+        char small[64], *text = small;
+        if (point[0] == '\0')
+            point = ".";
+        if (len + plen > sizeof small) /* a JSON number has one point at most */
+            text = (char *)sc_newuserdata(r->L, len + plen); /* scratch space owned by Lua */
+        for (i = j = 0; i < len; i++) {
+            if (start[i] == '.') {
+                memcpy(text + j, point, plen);
+                j += plen;
+            } else {
+                text[j++] = start[i];
+            }
+        }
+        text[j] = '\0';
         n = (lua_Number)strtod(text, NULL);
         if (text != small)
             lua_pop(r->L, 1);

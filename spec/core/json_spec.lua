@@ -365,6 +365,29 @@ describe("core.encode", function()
     assert.is_true(found)
   end)
 
+  -- Pashto's decimal point is two bytes ("٫"): decoding's slow path (long or exponent-heavy
+  -- numbers go to strtod) and encoding both translate it. The locale is compiled for a child
+  -- process, as one is rarely installed.
+  it("reads and writes numbers in a locale whose decimal point is several bytes", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local built = os.execute(("mkdir -p %s && localedef -i ps_AF -f UTF-8 %s/ps_AF.UTF-8 >/dev/null 2>&1")
+      :format(dir, dir))
+    if built ~= true and built ~= 0 then
+      os.execute("rm -rf " .. dir)
+      return pending("localedef cannot build ps_AF.UTF-8 here")
+    end
+    local code = "assert(os.setlocale('ps_AF.UTF-8', 'numeric')); local c = require 'smartcar.core'; " ..
+      "io.write(tostring(c.decode('1.2345678901234567e-5') == 1.2345678901234567e-5), ' ', " ..
+      "tostring(c.decode('[0.1234567890123456789]')[1] == 0.1234567890123456789), ' ', c.encode { 0.1, 1 / 3, 1e-300 })"
+    local p = assert(io.popen(("LOCPATH=%s %s -e %q 2>&1"):format(dir, arg and arg[-1] or "lua",
+      ("package.cpath = %q .. ';' .. package.cpath; %s"):format(package.cpath:match("^[^;]+"), code))))
+    local out = p:read("*a")
+    p:close()
+    os.execute("rm -rf " .. dir)
+    assert.are.equal("true true [0.1,0.3333333333333333,1e-300]", out)
+  end)
+
   it("survives finalizers that change the table while it is written", function()
     local target = {}
     local function finalized()
