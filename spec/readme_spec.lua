@@ -81,8 +81,10 @@ describe("README.md's shell recipes", function()
       f:close()
       local copied = shell(("mkdir %s/home %s/checkout && git ls-files -co --exclude-standard -z | " ..
         "xargs -0 cp --parents -t %s/checkout"):format(dir, dir, dir))
-      -- a user's shell: the system's PATH (no wrapper a memory check puts first), no Lua paths
+      -- a user's shell: a user's PATH (no wrapper a memory check puts first), no Lua paths, and
+      -- none of the suite's emulator variables (a recipe that stops "its" emulator stops only its own)
       local status, out = shell(("cd %s/checkout && env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 " ..
+        "-u SMARTCAR_EMULATOR_ORIGIN -u SMARTCAR_EMULATOR_PREFIX -u SMARTCAR_EMULATOR_PID " ..
         "PATH=/usr/local/bin:/usr/bin:/bin HOME=%s/home bash %s/recipe.sh"):format(dir, dir, dir))
       assert.are.equal(0, shell("rm -rf " .. dir))
       assert.are.equal(0, copied)
