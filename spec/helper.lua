@@ -90,16 +90,17 @@ function H.clear()
   H.admin("DELETE", "/_emulator/requests")
 end
 
---- An access token for a test-mode email (every permission unless scope is given).
-function H.token(email, scope)
-  local res, status = H.admin("POST", "/_emulator/tokens", { email = email, scope = scope })
+--- An access token for a test-mode email (every permission unless scope is given; mode: the
+-- shortcut's default "test", or "simulated" for the emulator's stateful vehicles).
+function H.token(email, scope, mode)
+  local res, status = H.admin("POST", "/_emulator/tokens", { email = email, scope = scope, mode = mode })
   assert(status == 200, "token shortcut failed")
   return res
 end
 
 --- A Vehicle for a fresh token of `email`.
-function H.vehicle(email, options, scope)
-  local t = H.token(email or "driver@example.com", scope)
+function H.vehicle(email, options, scope, mode)
+  local t = H.token(email or "driver@example.com", scope, mode)
   return smartcar.Vehicle.new(t.vehicles[1], t.access_token, options), t
 end
 

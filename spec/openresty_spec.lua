@@ -13,7 +13,8 @@ local CHROMIUM = os.getenv("CHROMIUM") or "/usr/bin/chromium"
 -- An emulator app of its own, registered with this nginx's callback.
 local APP = { clientId = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f", clientSecret = "openresty-demo-secret",
   amt = "openresty-demo-amt", name = "OpenResty demo" }
-local TESLA = { id = "ace18d50-5d23-4440-9e34-5fb0ab0fcdf2", make = "TESLA", model = "Model 3", year = "2021" }
+-- The first vehicle of 3-vehicles@smartcar.com, the account spec/browser/connect.js signs in with.
+local TESLA = { id = "0cca8a88-aed3-423b-9363-e3d72349260d", make = "TESLA", model = "Model 3", year = "2021" }
 
 local function read(path)
   local f = io.open(path, "rb")

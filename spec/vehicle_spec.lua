@@ -53,7 +53,7 @@ describe("Vehicle methods", function()
     H.reset()
     H.configure()
     local t
-    vehicle, t = H.vehicle(PHEV)
+    vehicle, t = H.vehicle(PHEV, nil, nil, "simulated") -- lock and charge state change: the simulation
     token = t.access_token
     H.clear()
   end)

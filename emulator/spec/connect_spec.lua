@@ -74,9 +74,9 @@ describe("Connect pages", function()
     assert.matches(S.UUID, tok.json.access_token)
     assert.matches(S.UUID, tok.json.refresh_token)
     assert.is_nil(tok.json.refresh_expires_in)
-    -- the token covers the three default vehicles with the granted permissions only
+    -- test mode: the token covers one vehicle of the chosen brand, with the granted permissions only
     local vs = S.get("/v2.0/vehicles", tok.json.access_token).json
-    assert.are.equal(3, vs.paging.count)
+    assert.are.equal(1, vs.paging.count)
     local perms = S.get("/v2.0/vehicles/" .. vs.vehicles[1] .. "/permissions", tok.json.access_token).json
     table.sort(perms.permissions)
     assert.are.same({ "read_location", "read_odometer", "read_vehicle_info" }, perms.permissions)

@@ -118,7 +118,8 @@ describe("test-mode error emails", function()
         local v = t.vehicles[1]
         local res = S.get("/v1.0/vehicles/" .. v .. "/odometer", t.access_token)
         assert.are.equal(c[2], res.status)
-        assert.are.same({ error = c[3], message = c[5], code = c[4] }, res.json)
+        assert.are.same({ error = c[3], message = c[5], code = c[4], statusCode = c[2],
+          requestId = res.headers["sc-request-id"] }, res.json)
         S.assert_v2_error(S.get("/v2.0/vehicles/" .. v .. "/odometer", t.access_token), c[2] == 409 and 409 or 400,
           c[6], c[7])
         assert.are.equal(200, S.get("/v1.0/vehicles/" .. v .. "/vin", t.access_token).status)

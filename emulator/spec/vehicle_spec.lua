@@ -13,7 +13,7 @@ describe("v2.0 vehicle endpoints", function()
 
   before_each(function()
     S.reset()
-    t = S.token("fleet@example.com")
+    t = S.token("fleet@example.com", nil, { mode = "simulated" }) -- commands change state: the simulation
     bev, phev, ice = t.vehicles[1], t.vehicles[2], t.vehicles[3]
   end)
 
@@ -332,15 +332,15 @@ describe("v2.0 vehicle endpoints", function()
       local narrow = S.token("fleet@example.com", "read_odometer")
       local res = S.get("/v1.0/vehicles/" .. narrow.vehicles[1] .. "/location", narrow.access_token)
       assert.are.equal(403, res.status)
-      assert.are.same({ error = "permission_error", message = "Insufficient permissions to access requested resource." },
-        res.json)
+      assert.are.same({ error = "permission_error", message = "Insufficient permissions to access requested resource.",
+        statusCode = 403, requestId = res.headers["sc-request-id"] }, res.json)
       res = S.get("/v1.0/vehicles/bad_id/odometer", t.access_token)
       assert.are.equal(400, res.status)
       assert.are.equal("validation_error", res.json.error)
       res = S.get("/v1.0/vehicles/" .. ice .. "/battery", t.access_token)
       assert.are.equal(501, res.status)
-      assert.are.same({ error = "vehicle_not_capable_error", message = "Vehicle is not capable of performing request." },
-        res.json)
+      assert.are.same({ error = "vehicle_not_capable_error", message = "Vehicle is not capable of performing request.",
+        statusCode = 501, requestId = res.headers["sc-request-id"] }, res.json)
       res = S.get("/v1.0/vehicles/" .. bev .. "/odometer", "nope")
       assert.are.equal(401, res.status)
       assert.are.equal("authentication_error", res.json.error)

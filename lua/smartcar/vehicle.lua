@@ -304,12 +304,14 @@ return function(smartcar, client)
   -- @tfield table attributes.status `{value}`: `SUCCESS`, `ERROR` or `UNAVAILABLE`; with `ERROR` also
   -- `error`, `{type, code, description, resolution}`
   -- @tfield table attributes.body the value: `{unit, value}` in metric units (`kilometers`, `percentage`,
-  -- `kilowatt-hours`, ...), `{value}`, `{values}` (a list; the tires' are `{tireLocation, tirePressure}`,
-  -- `tirePressure` a `{unit, value}`), or fields of its own (the location's `{latitude, longitude,
+  -- `kilowatt-hours`, ...), `{value}`, `{values}` (a list; the tires' body is `{values, rowCount,
+  -- columnCount, unit}`, each value `{row, column, tirePressure}`, row 0 the front, column 0 the left,
+  -- `tirePressure` a number in `unit`), or fields of its own (the location's `{latitude, longitude,
   -- heading, direction, locationType}`)
   -- @tfield table meta `{retrievedAt, oemUpdatedAt}`: when Smartcar read it and when the vehicle
   -- recorded it, epoch milliseconds
-  -- @tfield table links `{self}`: the signal's path
+  -- @tfield table links `{self, values, vehicle}`: the signal's path, the path of its values and the
+  -- vehicle's path
 
   --- All v3 signals of the vehicle (one page of the JSON:API document).
   -- @function Vehicle:getSignals

@@ -15,7 +15,9 @@ const { chromium } = require(process.env.PLAYWRIGHT_CORE ||
   path.join(__dirname, '..', '..', 'build', 'npm', 'node_modules', 'playwright-core'));
 
 const [origin, shots, ...wanted] = process.argv.slice(2);
-const EMAIL = 'demo@example.com';
+// Several vehicles (every one shown on /callback): a multi-vehicle test account. In test mode an ordinary email
+// gets one vehicle of the chosen brand, as on Smartcar.
+const EMAIL = '3-vehicles@smartcar.com';
 
 // Connect as a user would, up to the app's /callback. Returns what the consent page offered.
 async function connect(page, decision) {

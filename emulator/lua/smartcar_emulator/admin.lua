@@ -285,7 +285,8 @@ function M.handle(ctx)
     if type(args.webhookId) ~= "string" or args.webhookId == "" then return bad("\"webhookId\" is required") end
     local cid = args.clientId or state.DEFAULT_APP.clientId
     if not state.apps[cid] then return bad("unknown clientId") end
-    state.webhooks[args.webhookId] = { clientId = cid, name = args.name or "Emulator Webhook" }
+    if args.version ~= nil and not webhooks.VERSIONS[args.version] then return bad("unknown payload version") end
+    state.webhooks[args.webhookId] = { clientId = cid, name = args.name or "Emulator Webhook", version = args.version }
     return reply(200, { ok = true, webhookId = args.webhookId })
   elseif path == "/_emulator/webhooks/verify" then
     return reply(webhooks.verify(args))

@@ -72,6 +72,34 @@ local function client_auth(ctx)
   return app
 end
 
+-- VINs Smartcar documents or its SDKs' end-to-end suites assert against live Compatibility:
+-- compatible (default true), reason, and the capability rule (a powertrain of fixtures.capable, or
+-- `none` = every capability false with that reason).
+local KNOWN_VINS = {
+  -- python-sdk tests/e2e/test_smartcar.py test_get_compatibility_v2: compatible, /odometer capable,
+  -- /fuel VEHICLE_NOT_CAPABLE (the rest: the emulator's choice, an EV's capabilities)
+  ["0SCGMCT0386A85356"] = { ptype = "BEV" },
+  -- node-sdk test/end-to-end/index.js getCompatibility: compatible, every capability false
+  -- (v1.0: compatible false, node-sdk e2e auth-client.js isCompatible)
+  WAUAFAFL1GN014882 = { none = "SMARTCAR_NOT_CAPABLE" },
+  -- docs test-your-integration / connect-errors: successful-request (the Audi e-tron of Connect),
+  -- vehicle-incompatible, invalid-subscription ("the vehicle is compatible")
+  ["0SCAUDI037A5ADB1C"] = { ptype = "BEV" },
+  ["0SCAUDI012FE3B132"] = { compatible = false, reason = "VEHICLE_NOT_COMPATIBLE" },
+  ["0SCAUDI0155C49A95"] = { ptype = "PHEV" },
+}
+
+--- The compatibility entry for a VIN: { compatible, reason, ptype | none } or nil (make not compatible).
+local function vin_entry(vin)
+  local up = vin:upper()
+  local known = KNOWN_VINS[up]
+  if known then return known end
+  -- Smartcar's test VINs start 0SC (docs error-testing tables): compatible with every permission
+  if up:sub(1, 3) == "0SC" then return { ptype = "PHEV" } end
+  local model = fixtures.model_for_vin(vin)
+  return model and { ptype = model.type } or nil
+end
+
 local function compatibility(ctx)
   if ctx.method ~= "GET" then return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH") end
   if not client_auth(ctx) then return http.err(ctx, "AUTHENTICATION", nil) end
@@ -87,45 +115,46 @@ local function compatibility(ctx)
     return http.validation(ctx, "PARAMETER", { "mode" }, "\"mode\" must be one of [live, test, simulated]")
   end
   local level = a.test_mode_compatibility_level
-  local ptype, compatible, reason
+  local entry
   if mode == "test" then
     if not level or not LEVELS[level] then
       return http.validation(ctx, nil, "test_mode_compatibility_level",
         "Field must be one of: [compatible,phev,incompatible,fuel,dinosaur,bev]")
     end
     if level == "incompatible" or level == "dinosaur" then
-      compatible, reason = false, "VEHICLE_NOT_COMPATIBLE"
+      entry = { compatible = false, reason = "VEHICLE_NOT_COMPATIBLE" }
     else
-      compatible = true
-      ptype = ({ compatible = "PHEV", phev = "PHEV", fuel = "ICE", bev = "BEV" })[level]
+      entry = { ptype = ({ compatible = "PHEV", phev = "PHEV", fuel = "ICE", bev = "BEV" })[level] }
     end
   else
     if not vin:find("^%w+$") or #vin ~= 17 then
       return http.validation(ctx, "PARAMETER", { "vin" }, "\"vin\" must be a valid 17-character VIN")
     end
-    local model = fixtures.model_for_vin(vin)
-    if not model or not COUNTRIES[country] then
-      compatible, reason = false, "MAKE_NOT_COMPATIBLE"
-    else
-      compatible, ptype = true, model.type
-    end
+    entry = COUNTRIES[country] and vin_entry(vin) or nil
+    if not entry then entry = { compatible = false, reason = "MAKE_NOT_COMPATIBLE" } end
   end
-  if ctx.version == "1.0" then return http.ok({ compatible = compatible }) end
+  local compatible = entry.compatible ~= false
   local caps = arr()
   if compatible and country == "US" then
-    local probe = { type = ptype }
+    local probe = { type = entry.ptype }
     local wanted = {}
     for _, s in ipairs(scope) do wanted[(s:gsub("^required:", ""))] = true end
     for _, c in ipairs(CAPS) do
       if wanted[c[1]] then
-        local ok = fixtures.capable(probe, c[2])
+        local ok = not entry.none and fixtures.capable(probe, c[2])
         caps[#caps + 1] = obj({ "capable", "endpoint", "permission", "reason" }, { capable = ok, endpoint = c[2],
-          permission = c[1], reason = ok and null or "VEHICLE_NOT_CAPABLE" })
+          permission = c[1], reason = ok and null or (entry.none or "VEHICLE_NOT_CAPABLE") })
       end
     end
   end
+  if ctx.version == "1.0" then
+    -- v1.0 folds capabilities into the one boolean (the node SDK's v1.0 e2e: the Audi above is false)
+    local all = compatible
+    for _, c in ipairs(caps) do all = all and c.capable end
+    return http.ok({ compatible = all })
+  end
   return http.ok(obj({ "compatible", "reason", "capabilities" },
-    { compatible = compatible, reason = reason or null, capabilities = caps }))
+    { compatible = compatible, reason = entry.reason or null, capabilities = caps }))
 end
 
 local ENDPOINT_NAMES = {

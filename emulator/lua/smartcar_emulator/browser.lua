@@ -1,5 +1,5 @@
 --- A minimal scripted browser for the emulator's Connect pages.
--- It does what a user does: opens the authorize URL, presses Continue, picks the
+-- It does what a user does: opens the authorize (or re-authentication) URL, presses Continue, picks the
 -- brand, signs in, then allows (or denies) access, by reading each page's forms
 -- and submitting them, until the redirect back to the application. Runs in plain
 -- Lua through the SDK (not inside nginx): every HTTP request goes through `fetch` below.
@@ -64,9 +64,10 @@ local function absolute(origin, url)
 end
 
 --- Complete Connect for the authorize URL as a user would.
--- @tparam string url the URL from `client:getAuthUrl(...)`
+-- @tparam string url the URL from `client:getAuthUrl(...)`, or a re-authentication URL
 -- @tparam table user `{email=, password=, approve=true|false, make=}`; `log` (a function) sees each step
--- @treturn[1] string the redirect URL back to the application (with `code` and `state`, or `error`)
+-- @treturn[1] string the redirect URL back to the application (with `code` or, after re-authentication,
+-- `vehicle_id`, and `state`; or `error`)
 -- @treturn[2] nil
 -- @treturn[2] string what went wrong
 function browser.connect(url, user)
@@ -88,13 +89,15 @@ function browser.connect(url, user)
       return nil, ("HTTP %d on %s"):format(status, url:match("^[^?]*"))
     else
       local step, form = nil, nil
-      for _, try in ipairs {
+      local steps = {
         { "continue-button", "Continue" },
         { user.make or "TESLA", "Choose brand " .. (user.make or "TESLA") },
         { "sign-in-button", "Sign in as " .. user.email },
-        { user.approve == false and "deny-button" or "approval-button",
-          user.approve == false and "Deny access" or "Allow access" },
-      } do
+        { "approval-button", "Allow access" },
+      }
+      -- a user who declines does so on the first page that offers it (consent, or re-authentication)
+      if user.approve == false then table.insert(steps, 1, { "deny-button", "Deny access" }) end
+      for _, try in ipairs(steps) do
         form = form_with(html, try[1])
         if form then step = try[2] break end
       end

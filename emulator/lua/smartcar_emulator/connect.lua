@@ -1,4 +1,5 @@
--- Smartcar Connect (HTML pages: preamble → brand → login → consent → redirect) and the token endpoint.
+-- Smartcar Connect (HTML pages: preamble → brand → login → consent → redirect), re-authentication
+-- (sign-in page → redirect with vehicle_id) and the token endpoint.
 local util = require "smartcar_emulator.util"
 local state = require "smartcar_emulator.state"
 local http = require "smartcar_emulator.http"
@@ -9,6 +10,10 @@ local M = {}
 local esc = util.html
 
 local MODES = { live = true, test = true, simulated = true }
+
+-- The brand of the test-mode vehicle when none was chosen (the admin /_emulator/authorize shortcut
+-- without `make`): the emulator's choice.
+M.DEFAULT_MAKE = "TESLA"
 
 --- Validate authorize parameters. Returns params, or nil + { status, message } (no redirect possible),
 -- or nil + nil + location (error redirect).
@@ -29,13 +34,14 @@ function M.parse_authorize(args)
   end
   local p = {
     app = app, clientId = app.clientId, redirectUri = args.redirect_uri, target = target,
-    state = args.state, make = args.make and args.make:upper() or nil,
+    -- `make` skips the brand page; a make that is not on the brand page is ignored (the emulator's choice)
+    state = args.state, make = fixtures.normalize_make(args.make),
     singleSelect = args.single_select == "true", singleSelectVin = args.single_select_vin,
+    -- `mode` (live by default); the SDKs' deprecated test_mode=true means mode=test
     mode = args.mode or (args.test_mode == "true" and "test") or "live",
     approvalPrompt = args.approval_prompt or "auto", flags = args.flags, user = args.user,
   }
   if p.singleSelectVin == "" then p.singleSelectVin = nil end
-  if p.make == "" then p.make = nil end
   local function config_error(msg)
     return nil, nil, M.error_location(p, "configuration_error",
       "There has been an error in the configuration of your application.",
@@ -74,8 +80,9 @@ function M.error_location(p, err, description, extra)
   return util.append_query(p.target, util.query(q))
 end
 
---- Log a user in: returns vehicles (list) or nil, error location.
-function M.login(p, email)
+--- Log a user in (brand: the one chosen on the brand page, else `make`): returns vehicles (list) or nil,
+-- error location.
+function M.login(p, email, brand)
   local acct = state.account(email)
   if acct.connectError then
     local ce = acct.connectError
@@ -84,6 +91,9 @@ function M.login(p, email)
   local vehicles = {}
   if p.singleSelectVin then
     vehicles[1] = state.vehicle_for_vin(acct, p.singleSelectVin:upper())
+  elseif p.mode == "test" and acct.default then
+    -- Smartcar's test mode: one vehicle of the chosen brand
+    vehicles[1] = state.vehicle_for_make(acct, brand or p.make or M.DEFAULT_MAKE)
   elseif p.singleSelect then
     vehicles[1] = acct.vehicles[1]
   else
@@ -114,7 +124,8 @@ local function page(title, inner)
     " | Smartcar Connect (emulator)</title>",
     "<style>body{font-family:sans-serif;max-width:32em;margin:2em auto}",
     "button{display:block;margin:.4em 0;padding:.5em 1em}</style></head>\n<body>\n",
-    "<h1>", esc(title), "</h1>\n", inner, "\n</body></html>\n" })
+    -- .page-content: what the official SDKs' e2e suites wait for on the permissions page
+    '<div class="page-content">\n<h1>', esc(title), "</h1>\n", inner, "\n</div>\n</body></html>\n" })
 end
 
 local function hidden(name, value)
@@ -178,6 +189,66 @@ local function consent_page(session, p, vehicles)
     '<button id="deny-button" type="submit" name="decision" value="deny">Deny access</button></form>'))
 end
 
+-- Re-authentication ----------------------------------------------------------------------------------
+
+--- Validate re-authentication parameters (https://smartcar.com/docs/connect/re-auth/redirect-to-connect).
+-- Returns r, or nil + { status, message } (no redirect possible), or nil + nil + location.
+function M.parse_reauth(args)
+  local app = args.client_id and state.apps[args.client_id]
+  if not app then return nil, { status = 400, message = "Invalid client_id: the application does not exist." } end
+  local target = args.redirect_uri
+  if target ~= nil and target ~= "" then
+    local known = false
+    for _, u in ipairs(app.redirectUris) do if u == target then known = true end end
+    if not known then
+      return nil, { status = 400, message = "Invalid redirect_uri: it is not registered for this application." }
+    end
+  else
+    target = nil
+  end
+  local r = { app = app, clientId = app.clientId, state = args.state, vehicleId = args.vehicle_id,
+    responseType = args.response_type, user = args.user }
+  -- response_type=none may end on the completion page; vehicle_id needs a redirect URI (the default one)
+  r.target = target or (r.responseType ~= "none" and app.redirectUris[1]) or nil
+  if r.responseType ~= "vehicle_id" and r.responseType ~= "none" then
+    if not r.target then return nil, { status = 400, message = "The application has no redirect URI." } end
+    return nil, nil, M.error_location(r, "configuration_error",
+      "There has been an error in the configuration of your application.",
+      { { "status_code", "400" }, { "error_message", "The response_type parameter must be \"vehicle_id\"." } })
+  end
+  if r.responseType == "vehicle_id" and not r.target then
+    return nil, { status = 400, message = "The application has no redirect URI." }
+  end
+  if type(r.vehicleId) ~= "string" or not r.vehicleId:find("^[%w%-]+$") or #r.vehicleId > 64 then
+    return nil, { status = 400, message = "Invalid vehicle_id." }
+  end
+  return r
+end
+
+local function reauth_page(session, r, message)
+  return http.html(200, page("Reconnect your vehicle",
+    "<p>Sign in again to keep " .. esc(r.app.name) .. " connected to your vehicle.</p>\n" ..
+    (message and ('<p id="error-message">' .. esc(message) .. "</p>") or "") ..
+    '<form method="POST" action="/oauth/connect/reauth">' .. hidden("session", session) ..
+    '<label>Email <input id="username" type="email" name="username"></label>' ..
+    '<label>Password <input id="password" type="password" name="password"></label>' ..
+    '<button id="sign-in-button" type="submit" name="decision" value="approve">Sign in</button></form>\n' ..
+    '<form method="POST" action="/oauth/connect/reauth">' .. hidden("session", session) ..
+    '<button id="deny-button" type="submit" name="decision" value="deny">Cancel</button></form>'))
+end
+
+local function reauth_done(r, args)
+  if args.decision == "deny" then
+    if not r.target then return http.html(200, page("Cancelled", "<p>You can close this window.</p>")) end
+    return http.redirect(M.deny_location(r))
+  end
+  if not r.target then
+    return http.html(200, page("Vehicle reconnected", '<p id="vehicle-id">' .. esc(r.vehicleId) .. "</p>"))
+  end
+  return http.redirect(util.append_query(r.target, util.query({ { "vehicle_id", r.vehicleId },
+    { "state", r.state } })))
+end
+
 local function form_args(ctx)
   local args = {}
   for k, v in pairs(ctx.args) do args[k] = v end
@@ -207,15 +278,13 @@ function M.page(ctx)
     state.sessions[session] = { p = p, expiresAt = state.now() + 3600 }
     return preamble(session, p)
   elseif path == "/oauth/reauthenticate" then
-    local app = args.client_id and state.apps[args.client_id]
-    if not app then return error_page(400, "Invalid client_id: the application does not exist.") end
-    local target = args.redirect_uri or app.redirectUris[1]
-    local ok = false
-    for _, u in ipairs(app.redirectUris) do if u == target then ok = true end end
-    if not ok then return error_page(400, "Invalid redirect_uri: it is not registered for this application.") end
-    if not util.is_uuid(args.vehicle_id) then return error_page(400, "Invalid vehicle_id.") end
-    return http.redirect(util.append_query(target, util.query({ { "vehicle_id", args.vehicle_id },
-      { "state", args.state } })))
+    -- a streamlined Connect flow: the user signs in again, then back with vehicle_id (no code)
+    local r, perr, loc = M.parse_reauth(args)
+    if loc then return http.redirect(loc) end
+    if not r then return error_page(perr.status, perr.message) end
+    local session = state.next_id("session")
+    state.sessions[session] = { reauth = r, expiresAt = state.now() + 3600 }
+    return reauth_page(session, r)
   end
   local session, s = session_of(args)
   if not session then
@@ -224,11 +293,26 @@ function M.page(ctx)
     end
     return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH")
   end
+  if s.reauth then
+    if path ~= "/oauth/connect/reauth" then return error_page(400, "Please sign in first.") end
+    if args.decision ~= "deny" then
+      local email = args.username
+      if not email or not email:find("^[^@%s]+@[^@%s]+$") then
+        return reauth_page(session, s.reauth, "Please enter a valid email address.")
+      end
+      if not args.password or args.password == "" then
+        return reauth_page(session, s.reauth, "Please enter your password.")
+      end
+    end
+    state.sessions[session] = nil
+    return reauth_done(s.reauth, args)
+  end
   local p = s.p
   if path == "/oauth/connect/brands" then
     return brands(session, args.q)
   elseif path == "/oauth/connect/login" then
-    if args.make and args.make ~= "" then s.brand = args.make:upper() end
+    s.brand = fixtures.normalize_make(args.make) or s.brand
+    if not (s.brand or p.make or p.singleSelectVin) then return brands(session) end
     return login_page(session, s.brand or p.make)
   elseif path == "/oauth/connect/signin" then
     local email = args.username
@@ -238,7 +322,7 @@ function M.page(ctx)
     if not args.password or args.password == "" then
       return login_page(session, s.brand or p.make, "Please enter your password.")
     end
-    local vehicles, loc, acct = M.login(p, email)
+    local vehicles, loc, acct = M.login(p, email, s.brand)
     if not vehicles then
       state.sessions[session] = nil
       return http.redirect(loc)

@@ -91,7 +91,8 @@ M.CATALOG = {
     PERMISSION = { "The vehicle owner has revoked Smartcar’s access to their OEM account.", "REAUTHENTICATE" },
     SUBSCRIPTION = { "The vehicle’s connected services subscription is inactive or does not support the " ..
       "requested API endpoint.", nil, SUBSCRIPTION_MSG },
-    VEHICLE_MISSING = { "This vehicle is no longer associated with the user’s connected services account. " ..
+    -- the straight apostrophe of the official Node e2e (test/end-to-end/util.js, written against the live API)
+    VEHICLE_MISSING = { "This vehicle is no longer associated with the user's connected services account. " ..
       "Please prompt the user to re-add the vehicle to their account.", nil, SUBSCRIPTION_MSG },
     VIRTUAL_KEY_REQUIRED = { "The vehicle owner needs to grant additional access to Smartcar in order to " ..
       "perform this request.", "ACTION_REQUIRED",

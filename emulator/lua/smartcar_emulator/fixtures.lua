@@ -49,6 +49,95 @@ M.MODELS = {
 local AUDI_ETRON = { make = "AUDI", model = "e-tron", year = 2021, type = "BEV", kwh = 95, erange = 350,
   wmi = "WA1" }
 
+-- Smartcar's test mode gives one vehicle of the brand chosen in Connect (the official Node e2e picks
+-- CHEVROLET and expects a CHEVROLET Volt, test/end-to-end/vehicle.js). One plausible model per brand on
+-- the brand page; only CHEVROLET → Volt is from a source, the others are the emulator's choice.
+M.BRAND_MODELS = {
+  ACURA = { model = "MDX", year = 2021, type = "ICE", tank = 70, kmpl = 9, wmi = "5J8" },
+  AUDI = AUDI_ETRON,
+  BMW = M.MODELS[7],
+  BUICK = { model = "Encore", year = 2020, type = "ICE", tank = 53, kmpl = 12, wmi = "KL4" },
+  CADILLAC = { model = "LYRIQ", year = 2023, type = "BEV", kwh = 102, erange = 494, wmi = "1GY" },
+  CHEVROLET = { model = "Volt", year = 2019, type = "PHEV", kwh = 18.4, erange = 85, tank = 34, kmpl = 17,
+    wmi = "1G1" },
+  CHRYSLER = { model = "Pacifica Hybrid", year = 2021, type = "PHEV", kwh = 16, erange = 51, tank = 62, kmpl = 13,
+    wmi = "2C4" },
+  DODGE = { model = "Charger", year = 2020, type = "ICE", tank = 70, kmpl = 9, wmi = "2C3" },
+  FORD = M.MODELS[8],
+  GMC = { model = "Sierra 1500", year = 2021, type = "ICE", tank = 91, kmpl = 7, wmi = "1GT" },
+  HONDA = { model = "Accord", year = 2020, type = "ICE", tank = 56, kmpl = 13, wmi = "1HG" },
+  HYUNDAI = M.MODELS[12],
+  INFINITI = { model = "QX60", year = 2022, type = "ICE", tank = 74, kmpl = 9, wmi = "5N1" },
+  JAGUAR = { model = "I-PACE", year = 2020, type = "BEV", kwh = 90, erange = 380, wmi = "SAD" },
+  JEEP = M.MODELS[10],
+  KIA = { model = "EV6", year = 2022, type = "BEV", kwh = 77.4, erange = 499, wmi = "KND" },
+  LAND_ROVER = { model = "Range Rover Sport PHEV", year = 2020, type = "PHEV", kwh = 13.1, erange = 31, tank = 90,
+    kmpl = 9, wmi = "SAL" },
+  LEXUS = { model = "RX 350", year = 2021, type = "ICE", tank = 72, kmpl = 10, wmi = "2T2" },
+  LINCOLN = { model = "Aviator", year = 2021, type = "ICE", tank = 76, kmpl = 8, wmi = "5LM" },
+  MAZDA = { model = "CX-5", year = 2021, type = "ICE", tank = 56, kmpl = 12, wmi = "JM3" },
+  MERCEDES_BENZ = { model = "EQS 450+", year = 2022, type = "BEV", kwh = 108, erange = 560, wmi = "W1K" },
+  MINI = { model = "Cooper SE", year = 2021, type = "BEV", kwh = 32.6, erange = 183, wmi = "WMW" },
+  NISSAN = M.MODELS[5],
+  PORSCHE = { model = "Taycan", year = 2021, type = "BEV", kwh = 93, erange = 400, wmi = "WP0" },
+  RAM = { model = "1500", year = 2021, type = "ICE", tank = 98, kmpl = 7, wmi = "1C6" },
+  RIVIAN = { model = "R1T", year = 2022, type = "BEV", kwh = 135, erange = 505, wmi = "7FC" },
+  SUBARU = { model = "Outback", year = 2021, type = "ICE", tank = 70, kmpl = 11, wmi = "4S4" },
+  TESLA = M.MODELS[1],
+  TOYOTA = M.MODELS[2],
+  VOLKSWAGEN = M.MODELS[9],
+  VOLVO = { model = "XC90 Recharge", year = 2021, type = "PHEV", kwh = 18.8, erange = 58, tank = 71, kmpl = 11,
+    wmi = "YV4" },
+}
+for make, m in pairs(M.BRAND_MODELS) do m.make = make end
+
+-- The API-error test emails Smartcar documents (https://smartcar.com/docs/errors/testing-errors), each with
+-- its fixed VIN: "<TYPE>.<CODE>@smartcar.com". Any other type or code of the catalog, and "<TYPE>@" /
+-- "<TYPE>.NULL@" for a null code, are the emulator's own extension.
+M.TEST_ERRORS = {
+  { "COMPATIBILITY", "MAKE_NOT_COMPATIBLE", "0SCLR000270BE6600" },
+  { "COMPATIBILITY", "SMARTCAR_NOT_CAPABLE", "0SCLR0002DC18F57F" },
+  { "COMPATIBILITY", "VEHICLE_NOT_CAPABLE", "0SCLR00024C7CDF7A" },
+  { "CONNECTED_SERVICES_ACCOUNT", "ACCOUNT_ISSUE", "0SCLR00026BAAA136" },
+  { "CONNECTED_SERVICES_ACCOUNT", "AUTHENTICATION_FAILED", "0SCLR00021D803C7B" },
+  { "CONNECTED_SERVICES_ACCOUNT", "NO_VEHICLES", "0SCLR00027671837B" },
+  { "CONNECTED_SERVICES_ACCOUNT", "SUBSCRIPTION", "0SCLR0002B9BAF29F" },
+  { "CONNECTED_SERVICES_ACCOUNT", "VEHICLE_MISSING", "0SCLR00024E29EEBD" },
+  { "UPSTREAM", "INVALID_DATA", "0SCLR000298A0A649" },
+  { "UPSTREAM", "KNOWN_ISSUE", "0SCLR0002A8760B72" },
+  { "UPSTREAM", "NO_RESPONSE", "0SCLR0002C23E43AB" },
+  { "UPSTREAM", "UNKNOWN_ISSUE", "0SCLR0002D4878901" },
+  { "VEHICLE_STATE", "ASLEEP", "0SCLR0002E8896323" },
+  { "VEHICLE_STATE", "CHARGING_IN_PROGRESS", "0SCLR000221F1E672" },
+  { "VEHICLE_STATE", "CHARGING_PLUG_NOT_CONNECTED", "0SCLR0002CBFC7C21" },
+  { "VEHICLE_STATE", "DOOR_OPEN", "0SCLR0002F8BD90B8" },
+  { "VEHICLE_STATE", "FULLY_CHARGED", "0SCLR00029CD9D894" },
+  { "VEHICLE_STATE", "HOOD_OPEN", "0SCLR000219CD4A2C" },
+  { "VEHICLE_STATE", "IGNITION_ON", "0SCLR00021D49E58A" },
+  { "VEHICLE_STATE", "IN_MOTION", "0SCLR00024F6EE640" },
+  { "VEHICLE_STATE", "REMOTE_ACCESS_DISABLED", "0SCLR0002588A5CC1" },
+  { "VEHICLE_STATE", "TRUNK_OPEN", "0SCLR00023C607FDB" },
+  { "VEHICLE_STATE", "UNKNOWN", "0SCLR0002E6CC0314" },
+  { "VEHICLE_STATE", "UNREACHABLE", "0SCLR000247EBF067" },
+  { "VEHICLE_STATE", "VEHICLE_OFFLINE_FOR_SERVICE", "0SCLR0002AF1D71A1" },
+}
+M.TEST_ERROR_VIN = {}
+for _, e in ipairs(M.TEST_ERRORS) do M.TEST_ERROR_VIN[e[1] .. "." .. e[2]] = e[3] end
+
+--- The model for a brand (test mode); nil for a make that is not on the brand page.
+function M.brand_model(make)
+  return make and M.BRAND_MODELS[make]
+end
+
+--- A make as Connect's `make` parameter or the brand page gives it ("land rover" → "LAND_ROVER"); nil when
+-- it is not a brand on the page.
+function M.normalize_make(make)
+  if type(make) ~= "string" then return nil end
+  make = make:upper():gsub("^%s+", ""):gsub("%s+$", ""):gsub("[%s%-]+", "_")
+  if M.BRAND_MODELS[make] then return make end
+  return nil
+end
+
 -- Brands on the Connect brand page.
 M.BRANDS = { "ACURA", "AUDI", "BMW", "BUICK", "CADILLAC", "CHEVROLET", "CHRYSLER", "DODGE", "FORD", "GMC",
   "HONDA", "HYUNDAI", "INFINITI", "JAGUAR", "JEEP", "KIA", "LAND_ROVER", "LEXUS", "LINCOLN", "MAZDA",
@@ -167,7 +256,9 @@ function M.account(seed, email)
     if etype and errors.CATALOG[etype] then
       if code == "NULL" then code = nil end
       if errors.exists(etype, code) then
-        specs[1] = { model = M.MODELS[1], fail = { etype, code } }
+        local vin = code and M.TEST_ERROR_VIN[etype .. "." .. code]
+        -- documented: its fixed VIN; anything else: the emulator's extension (a VIN from the seed)
+        specs[1] = { model = M.MODELS[1], fail = { etype, code }, vin = vin, extension = vin == nil or nil }
         return acct
       end
     end
@@ -183,7 +274,10 @@ function M.account(seed, email)
     end
   end
 
-  -- anybody else: a BEV, a PHEV and an ICE car
+  -- anybody else. Test mode: one vehicle of the brand chosen in Connect (state.vehicle_for_make; Smartcar's
+  -- behaviour). Live and simulated mode and the tokens shortcut: the emulator's own account of a BEV, a PHEV
+  -- and an ICE car (an emulator-only extension; "<N>-vehicles@smartcar.com" asks for N vehicles).
+  acct.default = true
   specs[1] = { model = M.MODELS[1] }
   specs[2] = { model = M.MODELS[2] }
   specs[3] = { model = M.MODELS[3] }

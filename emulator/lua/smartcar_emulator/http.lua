@@ -16,6 +16,8 @@ local function app_name(ctx)
   return app and app.name or nil
 end
 
+local V1_ORDER = { "error", "message", "code", "statusCode", "requestId" }
+
 --- An API error in the shape of the request's version ("1.0" legacy, "3" JSON:API, else v2).
 function M.err(ctx, etype, code, opts)
   opts = opts or {}
@@ -27,6 +29,10 @@ function M.err(ctx, etype, code, opts)
     else
       status, body, headers = errors.v1(etype, code, ctx.request_id, opts)
     end
+    -- v1.0 bodies carry statusCode and requestId too: the python SDK reads both from the body
+    -- (smartcar/exception.py) and its v1.0 e2e asserts the status (tests/e2e/test_exception.py).
+    body = json.object(V1_ORDER, { error = body.error, message = body.message, code = body.code,
+      statusCode = status, requestId = ctx.request_id })
   elseif ctx.version == "3" then
     if etype == "AUTHENTICATION" then
       status, body = errors.v3_generic(401, "The Authorization token is missing or invalid.")

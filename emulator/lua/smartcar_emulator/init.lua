@@ -7,7 +7,6 @@ local vehicle = require "smartcar_emulator.vehicle"
 local connect = require "smartcar_emulator.connect"
 local admin = require "smartcar_emulator.admin"
 local api = require "smartcar_emulator.api"
-local v3 = require "smartcar_emulator.v3"
 local faults = require "smartcar_emulator.faults"
 local stats = require "smartcar_emulator.stats"
 
@@ -57,6 +56,7 @@ local function header_table(raw)
 end
 
 local function write(ctx, res)
+  if res.sent then return end -- streamed by its handler (a V3 long-running command)
   local status = res.status or 200
   ngx.status = status
   local h = ngx.header
@@ -75,6 +75,7 @@ M.write = write
 local function route(ctx)
   local path = ctx.path
   if path == "/oauth/token" then return connect.token(ctx) end
+  if path == "/oauth2/token" then return require("smartcar_emulator.iam").token(ctx) end
   if path:sub(1, 7) == "/oauth/" then return connect.page(ctx) end
   local version, rest = path:match("^/v(%d[^/]*)(.*)$")
   if not version then
@@ -83,11 +84,14 @@ local function route(ctx)
   end
   if version == "3" then
     ctx.version = "3"
-    return v3.handle(ctx, rest)
+    return require("smartcar_emulator.v3_routes").handle(ctx, rest)
   end
   if version ~= "1.0" and version ~= "2.0" then
     ctx.version = "2.0"
-    return http.err(ctx, "RESOURCE_NOT_FOUND", "VERSION")
+    -- Smartcar serves any other well-formed "<digits>.<digits>" as its latest version
+    -- (python-sdk tests/e2e/test_exception.py test_vehicle_bad_api_version); anything else is 404.
+    if not version:find("^%d+%.%d+$") then return http.err(ctx, "RESOURCE_NOT_FOUND", "VERSION") end
+    version = "2.0"
   end
   ctx.version = version
   local vid, sub = rest:match("^/vehicles/([^/]+)(.*)$")
@@ -115,6 +119,7 @@ function M.handle()
   ctx.args = util.decode_args(ctx.query)
   ctx.body = read_body()
 
+  if path:sub(1, 14) == "/_emulator/v3/" then return write(ctx, require("smartcar_emulator.v3_admin").handle(ctx)) end
   if path:sub(1, 10) == "/_emulator" then
     return write(ctx, admin.handle(ctx))
   end
@@ -123,7 +128,7 @@ function M.handle()
     method = method, path = raw_path, query = ctx.query, headers = ctx.headers, body = ctx.body,
     connection = var.connection,
   })
-  if path == "/oauth/token" then
+  if path == "/oauth/token" or path == "/oauth2/token" then
     stats.token_request(ctx)
   elseif path:sub(1, 7) ~= "/oauth/" then
     stats.begin()
@@ -138,6 +143,7 @@ function M.handle()
     end
   end
   local ok, res = pcall(route, ctx)
+  if ok then pcall(require("smartcar_emulator.v3_deliveries").after, ctx) end
   if not ok then
     ngx.log(ngx.ERR, "emulator handler failed: ", tostring(res))
     ctx.version = ctx.version == "3" and "3" or ctx.version

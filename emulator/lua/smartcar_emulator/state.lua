@@ -119,6 +119,20 @@ function M.vehicle_for_vin(acct, vin)
   return v
 end
 
+--- The test-mode vehicle of an account for a make (Smartcar's test mode: one vehicle of the brand chosen
+-- in Connect); the same vehicle for the same email and make.
+function M.vehicle_for_make(acct, make)
+  local model = fixtures.brand_model(make) or fixtures.MODELS[1]
+  local id = util.uuid(M.seed, "vehicle:" .. acct.email .. ":make:" .. model.make)
+  local v = M.vehicles[id]
+  if not v then
+    v = fixtures.build_vehicle(M.seed, id, { model = model })
+    v.userId = acct.userId
+    M.vehicles[id] = v
+  end
+  return v
+end
+
 --- Make a grant (what one consent authorises).
 function M.new_grant(clientId, acct, vehicles, scope, mode)
   local set, list = {}, {}

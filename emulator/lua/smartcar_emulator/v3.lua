@@ -12,50 +12,60 @@ local round = util.round
 
 local function uv(unit, value) return obj({ "unit", "value" }, { unit = unit, value = value }) end
 
--- Signal definitions: code, name, group, powertrains ("*" = all), body builder.
+-- Signal definitions: code, name, group, powertrains ("*" = all), body builder, permission.
+-- Smartcar publishes no per-signal permission map; the permissions follow the emulator table of the
+-- v3 reference (TractionBattery → read_battery, Charge → read_charge, Location → read_location, ...),
+-- which matches the v2 endpoint that serves the same datum.
 local SIGNALS = {
   { "odometer-traveleddistance", "TraveledDistance", "Odometer", "*",
-    function(v) return uv("kilometers", v.odometer) end },
+    function(v) return uv("kilometers", v.odometer) end, "read_odometer" },
   { "location-preciselocation", "PreciseLocation", "Location", "*", function(v)
     local dirs = { "N", "NE", "E", "SE", "S", "SW", "W", "NW" }
     return obj({ "latitude", "longitude", "heading", "direction", "locationType" }, { latitude = v.latitude,
       longitude = v.longitude, heading = v.heading, direction = dirs[math.floor((v.heading + 22.5) / 45) % 8 + 1],
       locationType = "CURRENT" })
-  end },
-  { "vehicleidentification-vin", "VIN", "VehicleIdentification", "*", function(v) return { value = v.vin } end },
-  { "closure-islocked", "IsLocked", "Closure", "*", function(v) return { value = v.isLocked } end },
+  end, "read_location" },
+  { "vehicleidentification-vin", "VIN", "VehicleIdentification", "*", function(v) return { value = v.vin } end,
+    "read_vin" },
+  { "closure-islocked", "IsLocked", "Closure", "*", function(v) return { value = v.isLocked } end, "read_security" },
   { "tractionbattery-stateofcharge", "StateOfCharge", "TractionBattery", "EV",
-    function(v) return uv("percentage", round(v.batteryPercent * 100, 2)) end },
-  { "tractionbattery-range", "Range", "TractionBattery", "EV", function(v) return uv("kilometers", v.batteryRange) end },
+    function(v) return uv("percentage", round(v.batteryPercent * 100, 2)) end, "read_battery" },
+  { "tractionbattery-range", "Range", "TractionBattery", "EV", function(v) return uv("kilometers", v.batteryRange) end,
+    "read_battery" },
   { "tractionbattery-nominalcapacity", "NominalCapacity", "TractionBattery", "EV",
-    function(v) return uv("kilowatt-hours", v.kwh) end },
-  { "charge-ischarging", "IsCharging", "Charge", "EV", function(v) return { value = v.chargeState == "CHARGING" } end },
+    function(v) return uv("kilowatt-hours", v.kwh) end, "read_battery" },
+  { "charge-ischarging", "IsCharging", "Charge", "EV", function(v) return { value = v.chargeState == "CHARGING" } end,
+    "read_charge" },
   { "charge-ischargingcableconnected", "IsChargingCableConnected", "Charge", "EV",
-    function(v) return { value = v.isPluggedIn } end },
+    function(v) return { value = v.isPluggedIn } end, "read_charge" },
   { "charge-activelimit", "ActiveLimit", "Charge", "EV",
-    function(v) return uv("percentage", round(v.chargeLimit * 100, 2)) end },
+    function(v) return uv("percentage", round(v.chargeLimit * 100, 2)) end, "read_charge" },
   { "charge-voltage", "Voltage", "Charge", "EV",
-    function(v) return uv("volts", (v.isPluggedIn and v.chargeState == "CHARGING") and 240 or 0) end },
+    function(v) return uv("volts", (v.isPluggedIn and v.chargeState == "CHARGING") and 240 or 0) end, "read_charge" },
   { "charge-amperage", "Amperage", "Charge", "EV",
-    function(v) return uv("ampere", (v.isPluggedIn and v.chargeState == "CHARGING") and 32 or 0) end },
-  { "charge-chargetimers", "ChargeTimers", "Charge", "EV", function() return { values = arr() } end },
+    function(v) return uv("ampere", (v.isPluggedIn and v.chargeState == "CHARGING") and 32 or 0) end, "read_charge" },
+  { "charge-chargetimers", "ChargeTimers", "Charge", "EV", function() return { values = arr() } end, "read_charge" },
   { "internalcombustionengine-fuellevel", "FuelLevel", "InternalCombustionEngine", "FUEL",
-    function(v) return uv("percentage", round(v.fuelPercent * 100, 2)) end },
+    function(v) return uv("percentage", round(v.fuelPercent * 100, 2)) end, "read_fuel" },
   { "internalcombustionengine-amountremaining", "AmountRemaining", "InternalCombustionEngine", "FUEL",
-    function(v) return uv("liters", v.fuelAmount) end },
+    function(v) return uv("liters", v.fuelAmount) end, "read_fuel" },
   { "internalcombustionengine-range", "Range", "InternalCombustionEngine", "FUEL",
-    function(v) return uv("kilometers", v.fuelRange) end },
+    function(v) return uv("kilometers", v.fuelRange) end, "read_fuel" },
   { "internalcombustionengine-oillife", "OilLife", "InternalCombustionEngine", "FUEL",
-    function(v) return uv("percentage", round(v.oilLife * 100, 2)) end },
+    function(v) return uv("percentage", round(v.oilLife * 100, 2)) end, "read_engine_oil" },
+  -- Tyres as a row/column grid like the closure signals (row 0 front, column 0 left), `tirePressure` a
+  -- number; the unit is one of the documented v3 units (`bar`; `kilopascals` is not one of them),
+  -- given once beside `values` as `charge-chargelimits` does.
   { "wheel-tires", "Tires", "Wheel", "*", function(v)
     local t = v.tires
-    return { values = {
-      obj({ "tireLocation", "tirePressure" }, { tireLocation = "FRONT_LEFT", tirePressure = uv("kilopascals", t.frontLeft) }),
-      obj({ "tireLocation", "tirePressure" }, { tireLocation = "FRONT_RIGHT", tirePressure = uv("kilopascals", t.frontRight) }),
-      obj({ "tireLocation", "tirePressure" }, { tireLocation = "BACK_LEFT", tirePressure = uv("kilopascals", t.backLeft) }),
-      obj({ "tireLocation", "tirePressure" }, { tireLocation = "BACK_RIGHT", tirePressure = uv("kilopascals", t.backRight) }),
-    } }
-  end },
+    local function tire(row, column, kpa)
+      return obj({ "row", "column", "tirePressure" }, { row = row, column = column,
+        tirePressure = round(kpa / 100, 4) })
+    end
+    return obj({ "values", "rowCount", "columnCount", "unit" }, { values = {
+      tire(0, 0, t.frontLeft), tire(0, 1, t.frontRight), tire(1, 0, t.backLeft), tire(1, 1, t.backRight),
+    }, rowCount = 2, columnCount = 2, unit = "bar" })
+  end, "read_tires" },
 }
 local BY_CODE = {}
 for _, s in ipairs(SIGNALS) do BY_CODE[s[1]] = s end
@@ -74,6 +84,11 @@ local function resource(v)
     links = { self = "/vehicles/" .. v.id } })
 end
 
+--- May this grant read signal s? (the signal's permission among the granted ones)
+local function permitted(grant, s)
+  return grant == nil or grant.scope[s[6]] == true
+end
+
 local function signal(v, s)
   local now = state.now()
   local retrieved = math.floor(now * 1000)
@@ -83,19 +98,24 @@ local function signal(v, s)
       status = { value = "SUCCESS" }, body = s[5](v) }),
     meta = obj({ "retrievedAt", "oemUpdatedAt" }, { retrievedAt = retrieved,
       oemUpdatedAt = retrieved - v.dataAgeSeconds * 1000 }),
-    links = { self = "/vehicles/" .. v.id .. "/signals/" .. s[1] },
+    -- the documented signal links: self, values, vehicle (the docs give no targets; the emulator's
+    -- `values` is the signal resource itself, which carries the values, `vehicle` the v3 vehicle resource)
+    links = obj({ "self", "values", "vehicle" }, { self = "/vehicles/" .. v.id .. "/signals/" .. s[1],
+      values = "/vehicles/" .. v.id .. "/signals/" .. s[1], vehicle = "/vehicles/" .. v.id }),
   })
 end
 
-function M.signal_list(v)
+--- The signals of vehicle v, in order; with a grant, only those its permissions let it read.
+function M.signal_list(v, grant)
   local out = {}
   for _, s in ipairs(SIGNALS) do
-    if applies(s, v) then out[#out + 1] = s end
+    if applies(s, v) and permitted(grant, s) then out[#out + 1] = s end
   end
   return out
 end
 M.signal = signal
 M.BY_CODE = BY_CODE
+M.permitted = permitted
 
 function M.handle(ctx, rest)
   local vid, sub = rest:match("^/vehicles/([^/]+)(.*)$")
@@ -106,7 +126,7 @@ function M.handle(ctx, rest)
   if not (sub == "" or sub == "/signals" or code) then
     return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "The requested resource does not exist." })
   end
-  local grant = state.grant_for(http.bearer(ctx))
+  local grant = ctx.appGrant or state.grant_for(http.bearer(ctx))
   if not grant or not grant.vehicles[vid] or not state.vehicles[vid] then
     return http.err(ctx, "AUTHENTICATION", nil)
   end
@@ -117,20 +137,22 @@ function M.handle(ctx, rest)
   if wait then return http.err(ctx, "RATE_LIMIT", "VEHICLE", { retryAfter = wait }) end
   vehicle.latency()
   if sub == "" then return http.ok(resource(v)) end
+  -- one signal: unknown code 404, then its permission (403 as v2 answers a missing permission)
+  local s = code and BY_CODE[code]
+  if code and (not s or not applies(s, v)) then
+    return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "Signal " .. code ..
+      " is not available for this vehicle." })
+  end
+  if s and not permitted(grant, s) then return http.err(ctx, "PERMISSION", nil) end
   if v.fail then return http.err(ctx, v.fail[1], v.fail[2], { retryAfter = 30 }) end
   if v.v1fail then
     local c = require("smartcar_emulator.errors").V1_CODES[v.v1fail]
     return http.err(ctx, c[4], c[5])
   end
-  if code then
-    local s = BY_CODE[code]
-    if not s or not applies(s, v) then
-      return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "Signal " .. code ..
-        " is not available for this vehicle." })
-    end
-    return http.ok(signal(v, s))
-  end
-  local list = M.signal_list(v)
+  if s then return http.ok(signal(v, s)) end
+  -- the list: only the signals the grant may read (Smartcar lists what it has stored, and it retrieves
+  -- only permitted data); none permitted is an empty page, not an error
+  local list = M.signal_list(v, grant)
   local page = tonumber(ctx.args.page or "") or 1
   local size = tonumber(ctx.args.pageSize or "") or 50
   if page < 1 or size < 1 or page ~= math.floor(page) or size ~= math.floor(size) then

@@ -25,6 +25,14 @@ local function pressure(ctx, kpa)
   return round(kpa, 2)
 end
 
+-- Commands are stateful only for grants of the emulator's own simulation (mode "simulated", and
+-- "live", where a real car would be): Smartcar's test mode answers every command with success and
+-- changes nothing (docs guides/testing: "/security always returns a success status"; node-sdk
+-- test/end-to-end/vehicle.js: startCharge then stopCharge both succeed on a test vehicle).
+local function stateful(ctx)
+  return ctx.grant.mode ~= "test"
+end
+
 local SUCCESS = { "status", "message" }
 local function success()
   return http.ok(obj(SUCCESS, { status = "success", message = "Successfully sent request to vehicle" }))
@@ -207,7 +215,7 @@ local LOCK_ACTIONS = { "LOCK", "UNLOCK", LOCK = true, UNLOCK = true }
 H["POST /security"] = function(ctx, v)
   local action, e = action_of(ctx, LOCK_ACTIONS)
   if not action then return e end
-  v.isLocked = action == "LOCK"
+  if stateful(ctx) then v.isLocked = action == "LOCK" end
   return success()
 end
 
@@ -215,6 +223,7 @@ local CHARGE_ACTIONS = { "START", "STOP", START = true, STOP = true }
 H["POST /charge"] = function(ctx, v)
   local action, e = action_of(ctx, CHARGE_ACTIONS)
   if not action then return e end
+  if not stateful(ctx) then return success() end
   if not v.isPluggedIn then return http.err(ctx, "VEHICLE_STATE", "CHARGING_PLUG_NOT_CONNECTED") end
   if action == "START" then
     if v.chargeState == "CHARGING" then return http.err(ctx, "VEHICLE_STATE", "CHARGING_IN_PROGRESS") end
@@ -242,7 +251,7 @@ H["POST /charge/limit"] = function(ctx, v)
   if limit < 0.5 or limit > 1 then
     return http.validation(ctx, "PARAMETER", { "limit" }, "\"limit\" must be between 0.5 and 1")
   end
-  v.chargeLimit = limit
+  if stateful(ctx) then v.chargeLimit = limit end
   return success()
 end
 
@@ -259,7 +268,7 @@ H["POST /navigation/destination"] = function(ctx, v)
     return http.validation(ctx, "PARAMETER", { "longitude" },
       "Invalid longitude value. It must be between -180 and 180.")
   end
-  v.destination = { latitude = lat, longitude = lon }
+  if stateful(ctx) then v.destination = { latitude = lat, longitude = lon } end
   return success()
 end
 
@@ -417,13 +426,23 @@ local function batch(ctx, v)
   return http.ok({ responses = out })
 end
 
+-- Vehicle id forms Smartcar uses: a UUID, the same 8-4-4-4-12 shape with any letters (the v3 test
+-- vehicle "tst2e255-d3c8-…" of node-sdk test/end-to-end/vehicle.js), and "sc" + that shape (docs
+-- connect/re-auth: vehicle_id=sc4a1b01e5-0497-417c-a30e-6df6ba33ba46). "bad_id" stays a 400.
+local ID_SHAPE = "^%w%w%w%w%w%w%w%w%-%w%w%w%w%-%w%w%w%w%-%w%w%w%w%-%w%w%w%w%w%w%w%w%w%w%w%w$"
+local function vehicle_id_ok(vid)
+  if type(vid) ~= "string" then return false end
+  return vid:find(ID_SHAPE) ~= nil or (vid:sub(1, 2) == "sc" and vid:sub(3):find(ID_SHAPE) ~= nil)
+end
+M.vehicle_id_ok = vehicle_id_ok
+
 local function webhook(ctx, vid, wid, method)
   if method == "DELETE" then
     local amt = http.bearer(ctx)
     local app = amt and state.appsByAmt[amt]
     if not app then return http.err(ctx, "AUTHENTICATION", nil) end
     ctx.app = app
-    if not util.is_uuid(vid) then
+    if not vehicle_id_ok(vid) then
       return http.validation(ctx, nil, { "vehicle_id" }, "\"vehicle_id\" must be a valid UUID")
     end
     state.subscriptions[vid .. "|" .. wid] = nil
@@ -447,7 +466,7 @@ function M.handle(ctx, vid, sub)
   local grant = state.grant_for(http.bearer(ctx))
   if not grant then return http.err(ctx, "AUTHENTICATION", nil) end
   ctx.grant = grant
-  if not util.is_uuid(vid) then
+  if not vehicle_id_ok(vid) then
     return http.validation(ctx, nil, { "vehicle_id" }, "\"vehicle_id\" must be a valid GUID")
   end
   if not grant.vehicles[vid] then return http.err(ctx, "AUTHENTICATION", nil) end

@@ -71,24 +71,45 @@ local function meta(args)
     webhookName = "Emulator Webhook", deliveryId = util.random_uuid(), deliveredAt = util.iso(state.now()) })
 end
 
+-- VERIFY payload generations (smartcar-api.md §7.1): "4.0" `{eventId, eventType: "VERIFY", data: {challenge},
+-- meta}` (the current docs), "2.0" `{version, webhookId, eventName: "verify", payload: {challenge}}` (the
+-- older callback-verification page). Either way the callback answers 200 `{challenge: HMAC(amt, challenge)}`.
+M.VERSIONS = { ["4.0"] = true, ["2.0"] = true }
+
+--- The payload version for a call: its `version`, else the webhook's configured one, else "4.0".
+local function version_for(args)
+  if args.version ~= nil then return args.version end
+  local hook = args.webhookId and state.webhooks[args.webhookId]
+  return hook and hook.version or "4.0"
+end
+
+local function verify_payload(args, version, challenge)
+  if version == "2.0" then
+    return obj({ "version", "webhookId", "eventName", "payload" }, { version = "2.0",
+      webhookId = args.webhookId or state.DEFAULT_WEBHOOK, eventName = "verify", payload = { challenge = challenge } })
+  end
+  return obj({ "eventId", "eventType", "data", "meta" }, { eventId = util.random_uuid(),
+    eventType = "VERIFY", data = { challenge = challenge }, meta = meta(args) })
+end
+
 --- POST /_emulator/webhooks/verify
 function M.verify(args)
   if type(args.url) ~= "string" then return 400, { error = "\"url\" is required" } end
+  local version = version_for(args)
+  if not M.VERSIONS[version] then return 400, { error = "\"version\" must be \"4.0\" or \"2.0\"" } end
   local amt = amt_for(args)
   local challenge = util.random_hex(32)
-  local payload = obj({ "eventId", "eventType", "data", "meta" }, { eventId = util.random_uuid(),
-    eventType = "VERIFY", data = { challenge = challenge }, meta = meta(args) })
-  local raw = json.encode(payload)
+  local raw = json.encode(verify_payload(args, version, challenge))
   local res, err = M.post(args.url, { ["SC-Signature"] = util.hmac_sha256_hex(amt, raw) }, raw, 15000)
   if not res then
-    return 200, obj({ "verified", "status", "challenge", "error" },
-      { verified = false, status = json.null, challenge = challenge, error = err })
+    return 200, obj({ "verified", "status", "challenge", "version", "error" },
+      { verified = false, status = json.null, challenge = challenge, version = version, error = err })
   end
   local expected = util.hmac_sha256_hex(amt, challenge)
   local answer = json.decode(res.body)
   local verified = res.status == 200 and type(answer) == "table" and answer.challenge == expected
-  return 200, obj({ "verified", "status", "challenge" }, { verified = verified, status = res.status,
-    challenge = challenge })
+  return 200, obj({ "verified", "status", "challenge", "version" }, { verified = verified, status = res.status,
+    challenge = challenge, version = version })
 end
 
 local function vehicle_state_payload(args, v)
