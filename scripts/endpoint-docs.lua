@@ -31,6 +31,39 @@ for _, e in ipairs(endpoints) do
   out[#out + 1] = ("-- @usage local res, err = vehicle:%s()"):format(e.name)
   out[#out + 1] = ""
 end
+-- API V3: the methods of an application's vehicle (`app:vehicle(id, userId)`), from lua/smartcar/v3.lua.
+local v3 = dofile("lua/smartcar/v3.lua")
+local V3_META = "`{requestId}`, the `sc-request-id` header (a list's also the API's `totalCount`)"
+for _, e in ipairs(v3.vehicle) do
+  local headers = e.headers and " with `sc-user-id`" or ""
+  local deadline = e.command and " A long-running (202) answer is read to its end, within the Application's " ..
+    "`commandTimeout`, and judged by its body; a command is never sent twice." or ""
+  out[#out + 1] = ("--- API V3. %s Sends `%s {vehicleOrigin}/v3%s`%s.%s"):format(e.doc, e.method, e.path, headers, deadline)
+  out[#out + 1] = "-- @function V3Vehicle:" .. e.name
+  local args = {}
+  for _, p in ipairs(e.params or {}) do
+    out[#out + 1] = ("-- @tparam %s %s %s"):format(p[2], p[1], p[3])
+    args[#args + 1] = p[1]
+  end
+  if e.returns == "signal" then
+    out[#out + 1] = "-- @treturn[1] table the signal, `{code, name, group, status, error, body, value, unit, " ..
+      "retrievedAt, oemUpdatedAt}` (see `smartcar.V3Signal`), with `meta` " .. V3_META
+  else
+    out[#out + 1] = "-- @treturn[1] table the result"
+    local names = {}
+    for name in pairs(e.returns) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do
+      local kind, meaning = e.returns[name]:match("^([^:]+):?%s*(.*)$")
+      out[#out + 1] = ("-- @tfield[table] %s %s %s"):format(kind, name, meaning)
+    end
+    out[#out + 1] = "-- @tfield[table] table meta " .. V3_META
+  end
+  out[#out + 1] = "-- @treturn[2] nil"
+  out[#out + 1] = "-- @treturn[2] SmartcarError"
+  out[#out + 1] = ("-- @usage local res, err = vehicle:%s(%s)"):format(e.name, table.concat(args, ", "))
+  out[#out + 1] = ""
+end
 local text = table.concat(out, "\n")
 if ... == "text" then return text end
 io.write(text)

@@ -111,7 +111,7 @@ local CONFIG_KEYS = { "origin", "apiOrigin", "authOrigin", "connectOrigin", "veh
   "caFile", "caPath", "retry", "onResponse" }
 local LIMIT_KEYS = { "timeout", "connectTimeout", "maxResponseSize", "caFile", "caPath" }
 local AUTH_KEYS = { "clientId", "clientSecret", "redirectUri", "mode", "testMode" }
-local URL_KEYS = { "forcePrompt", "state", "makeBypass", "singleSelect", "flags", "user" }
+local URL_KEYS = { "forcePrompt", "state", "makeBypass", "singleSelect", "flags", "user", "externalId" }
 
 local function credentials()
   return { clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET, mode = "test" }
@@ -169,6 +169,12 @@ entry("hashChallenge", { target = inst, params = { "amt", "challenge" },
   args = function() return { H.AMT, "challenge" } end })
 entry("verifyPayload", { target = inst, params = { "amt", "signature", "body" },
   args = function() return { H.AMT, "0123abcd", '{"a":1}' } end })
+entry("parseWebhook", { target = inst, params = { "amt", "headers", "rawBody" },
+  args = function() return { H.AMT, { ["SC-Signature"] = "0123abcd" }, '{"eventType":"VERIFY"}' } end,
+  nested = { { label = "header value", pos = 2, set = function(a, h) a[2] = { ["SC-Signature"] = h } end } } })
+entry("webhookChallenge", { target = inst, params = { "amt", "event" },
+  args = function() return { H.AMT, { type = "VERIFY", challenge = "c" } } end,
+  nested = { { label = "challenge", pos = 2, set = function(a, h) a[2] = { type = "VERIFY", challenge = h } end } } })
 entry("parseCallback", { target = inst, params = { "urlOrQuery" },
   args = function() return { "https://example.com/callback?code=c&state=s&year=2015" } end })
 entry("fanOut", { target = inst, params = { "vehicles", "method", "options" },
@@ -216,6 +222,33 @@ for _, m in ipairs { "exchangeCode", "exchangeRefreshToken" } do
     args = function() return { "not-a-real-code", { flags = { country = "US" } } } end,
     options = { [2] = { "flags" } }, nested = flags_nested(2) })
 end
+
+-- Application (API V3)
+local function app_of(cx) return cx.app end
+local function app_class(cx) return cx.sc.Application end
+entry("Application.new", { target = app_class, params = { "options" },
+  args = function() return { { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET, commandTimeout = 310000 } } end,
+  names = { "Application.new" }, options = { [1] = { "clientId", "clientSecret", "commandTimeout" } } })
+local function amethod(name, e)
+  e.target, e.self = app_of, app_class
+  entry("Application." .. name, e)
+end
+amethod("token", { params = {}, args = function() return {} end })
+amethod("webhooks", { params = {}, args = function() return {} end })
+for _, m in ipairs { { "getConnection", "connectionId" }, { "deleteConnection", "connectionId" },
+  { "deleteUser", "userId" }, { "getWebhook", "webhookId" }, { "unsubscribe", "subscriptionId" } } do
+  amethod(m[1], { params = { m[2] }, args = function() return { "nobody" } end })
+end
+amethod("subscribe", { params = { "webhookId", "vehicleId", "userId" },
+  args = function(cx) return { H.WEBHOOK_ID, cx.vehicleId, "nobody" } end })
+amethod("vehicle", { params = { "vehicleId", "userId" }, args = function(cx) return { cx.vehicleId, "nobody" } end })
+amethod("eachConnection", { params = { "options" },
+  args = function() return { { userId = "nobody", vehicleId = "none", mode = "live", pageSize = 5 } } end,
+  options = { [1] = { "userId", "vehicleId", "mode", "pageSize" } }, returns = "iterator" })
+amethod("eachSubscription", { params = { "options" },
+  args = function() return { { webhookId = H.WEBHOOK_ID, userId = "nobody", vehicleId = "none", mode = "live",
+    pageSize = 5 } } end,
+  options = { [1] = { "webhookId", "userId", "vehicleId", "mode", "pageSize" } }, returns = "iterator" })
 
 -- Vehicle
 local function vehicle_of(cx) return cx.vehicle end
@@ -570,6 +603,7 @@ local function fill_context(token, vehicleId)
   C.vehicle = sc.Vehicle.new(vehicleId, token)
   C.client = sc.AuthClient.new { clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET,
     redirectUri = H.REDIRECT_URI, mode = "test" }
+  C.app = sc.Application.new { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET }
 end
 
 -- Probes: behaviour a single hostile call cannot show (what reached the wire, options read through

@@ -175,6 +175,37 @@ call("other Vehicle methods", function(check)
   for i = 1, 2 do check("Vehicle:odometer", nil, results[i], errors[i]) end
 end)
 
+call("Application (API V3)", function(check)
+  local t = fresh()
+  local app = smartcar.Application.new { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET }
+  check("Application:token", nil, app:token())
+  local connections, err = collect(app:eachConnection { userId = t.user_id, mode = "simulated" })
+  check("V3Connection", nil, connections and connections[1], err)
+  if connections and connections[1] then check("Application:getConnection", nil, app:getConnection(connections[1].id)) end
+  local hooks
+  hooks, err = app:webhooks()
+  check("Application:webhooks", nil, hooks, err)
+  for _, w in ipairs(hooks and hooks.webhooks or {}) do check("V3Webhook", nil, w) end
+  local v = app:vehicle(t.vehicles[1], t.user_id)
+  check("V3Vehicle:attributes", nil, v:attributes())
+  local all
+  all, err = v:signals()
+  check("V3Vehicle:signals", { keyed = { signals = true }, opaque = { ["signals.*.body"] = true } }, all, err)
+  for _, s in pairs(all and all.signals or {}) do check("V3Signal", { opaque = { body = true } }, s) end
+  check("V3Vehicle:signal", { opaque = { body = true } }, v:signal("odometer-traveleddistance"))
+  for _, name in ipairs { "lock", "unlock", "setChargeLimit" } do
+    check("V3Vehicle:" .. name, nil, v[name](v, name == "setChargeLimit" and 80 or nil))
+  end
+  if hooks and hooks.webhooks[1] then
+    check("Application:subscribe", nil, app:subscribe(hooks.webhooks[1].id, v))
+    local subs
+    subs, err = collect(app:eachSubscription { webhookId = hooks.webhooks[1].id })
+    check("V3Subscription", nil, subs and subs[1], err)
+    if subs and subs[1] then check("Application:unsubscribe", nil, app:unsubscribe(subs[1].id)) end
+  end
+  check("Application:deleteUser", nil, app:deleteUser(t.user_id))
+end)
+
 call("SmartcarError", function(check)
   local _, err = smartcar.getUser("not-a-token")
   check("SmartcarError", nil, err)

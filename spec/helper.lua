@@ -10,6 +10,9 @@ local H = {
   REDIRECT_URI = "http://localhost:8000/callback",
   AMT = "emulator-amt",
   WEBHOOK_ID = "4bd5a6e8-1c2e-4d4b-9a8b-5b1f0c8a9d01",
+  -- API V3: the demo application's API credentials (the token endpoint's client id and secret)
+  API_CLIENT_ID = "client_emulator_demo",
+  API_CLIENT_SECRET = "emulator-api-secret",
 }
 
 -- `make test` starts one emulator for the whole run and exports its origin; a bare
@@ -45,7 +48,8 @@ end
 function H.configure(extra)
   local options = {
     apiOrigin = H.origin, authOrigin = H.origin, connectOrigin = H.origin,
-    vehicleOrigin = H.origin, managementOrigin = H.origin, timeout = 10000,
+    vehicleOrigin = H.origin, managementOrigin = H.origin, iamOrigin = H.origin, managementApiOrigin = H.origin,
+    timeout = 10000,
     transport = smartcar.transports.libcurl,
     retry = false, -- one attempt per call: the retry specs turn retries on where they test them
   }

@@ -24,6 +24,8 @@ describe("README.md", function()
       :gsub('"<client id>"', '"' .. H.CLIENT_ID .. '"')
       :gsub('"<client secret>"', '"' .. H.CLIENT_SECRET .. '"')
       :gsub('"<redirect uri>"', '"' .. H.REDIRECT_URI .. '"')
+      :gsub('"<api client id>"', '"' .. H.API_CLIENT_ID .. '"')
+      :gsub('"<api client secret>"', '"' .. H.API_CLIENT_SECRET .. '"')
     local client = smartcar.AuthClient.new { clientId = H.CLIENT_ID, clientSecret = H.CLIENT_SECRET,
       redirectUri = H.REDIRECT_URI, mode = "test" }
     local location = assert(browser.connect(client:getAuthUrl({ "read_odometer", "read_vehicle_info" }),

@@ -149,14 +149,35 @@ void sc_push_api_error(lua_State *L, int status, int hidx, int bidx, const char 
         src = bidx;
     }
     err = sc_new_error(L, status);
-    if (src != bidx) {
+    if (src != bidx) { /* API V3 (reference/smartcar-api-v3.md 6.1): errors[1], and the whole list */
+        lua_Number code;
         copy_string(L, err, src, is_string_field(L, src, "type") ? "type" : "title", "type");
         copy_string(L, err, src, "code", "code");
+        copy_string(L, err, src, "title", "title");
         copy_string(L, err, src, is_string_field(L, src, "detail") ? "detail" : "title", "description");
         lua_getfield(L, src, "links");
         if (lua_type(L, -1) == LUA_TTABLE)
             copy_string(L, err, lua_gettop(L), "about", "docURL");
         lua_pop(L, 1);
+        lua_getfield(L, src, "meta"); /* meta.debug.requestId */
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            lua_getfield(L, -1, "debug");
+            if (lua_type(L, -1) == LUA_TTABLE)
+                copy_string(L, err, lua_gettop(L), "requestId", "requestId");
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        /* the entry's status (a string) is the error's: a long-running command's body may say
+         * otherwise than its 202 */
+        lua_getfield(L, src, "status");
+        code = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+        lua_pop(L, 1);
+        if (code >= 100 && code <= 999 && code == (lua_Number)(int)code) {
+            sc_pushint(L, (int)code);
+            lua_setfield(L, err, "statusCode");
+        }
+        lua_getfield(L, bidx, "errors");
+        lua_setfield(L, err, "errors");
     } else if (is_string_field(L, src, "type")) {
         copy_string(L, err, src, "type", "type");
         copy_string(L, err, src, "code", "code");

@@ -237,13 +237,13 @@ static void push_scope(lua_State *L, int idx, int arg, const char *fname)
 }
 
 /* core.authUrl(client[, scope][, options], connectOrigin) --> the Connect URL,
- * parameters in the Node SDK's order. getAuthUrl(options) is accepted too: a
+ * parameters in the Node SDK's order (then API V3's external_id, before mode). getAuthUrl(options) is accepted too: a
  * table with string keys and no array part is the options. */
 static int l_auth_url(lua_State *L)
 {
     static const char fname[] = "getAuthUrl";
     static const char *const url_options[] = {"forcePrompt", "state", "makeBypass", "singleSelect", "flags",
-                                              "user", NULL};
+                                              "user", "externalId", NULL};
     static const char *const ss_keys[] = {"enabled", "vin", NULL};
     sc_auth *a = sc_check_auth(L, 1, fname);
     int first = 1, force;
@@ -300,6 +300,7 @@ static int l_auth_url(lua_State *L)
     sc_opt_string(L, 3, "state", fname);
     sc_opt_string(L, 3, "makeBypass", fname);
     sc_opt_string(L, 3, "user", fname);
+    sc_opt_string(L, 3, "externalId", fname);
 
     luaL_buffinit(L, &b);
     luaL_addstring(&b, lua_tostring(L, 4));
@@ -320,6 +321,7 @@ static int l_auth_url(lua_State *L)
     if (!lua_isnil(L, 6))
         sc_add_param(&b, &first, "flags", lua_tostring(L, 6), sc_rawlen(L, 6));
     add_opt(L, &b, &first, 3, "user", "user", fname);
+    add_opt(L, &b, &first, 3, "externalId", "external_id", fname); /* API V3: the developer's id of the user */
     sc_add_param(&b, &first, "mode", a->mode, strlen(a->mode));
     luaL_pushresult(&b);
     return 1;
@@ -396,10 +398,15 @@ static const char *field(lua_State *L, int idx, const char *key)
 }
 
 /* Push the Authorization value for a module function: `kind` "bearer" (credential:
- * a token), "amt" (Basic default:<amt>) or "client" (credential: an options table
- * with clientId/clientSecret, else the environment). */
+ * a token), "amt" (Basic default:<amt>), "client" (credential: an options table
+ * with clientId/clientSecret, else the environment) or "none" (pushes nil: the
+ * credentials travel in a form body, as the client-credentials grant sends them). */
 static void push_authorization(lua_State *L, const char *kind, int cred, const char *fname)
 {
+    if (strcmp(kind, "none") == 0) {
+        lua_pushnil(L);
+        return;
+    }
     if (strcmp(kind, "client") == 0) {
         int opts = lua_istable(L, cred) ? cred : 0;
         const char *id = sc_option_or_env(L, opts, "clientId", "SMARTCAR_CLIENT_ID", fname, 1);
@@ -419,11 +426,80 @@ static void push_authorization(lua_State *L, const char *kind, int cred, const c
     lua_pop(L, 1);
 }
 
-/* core.apiRequest(spec, credential, params, config[, order]) --> method, url, headers, nil
- *   spec: {name=, method=, origin=<config key>, version=?, path=, auth="bearer"|"amt"|"client",
- *          query={names...}, segment=<argument number>?}
- *   params: query values by name; `segment` (escaped onto the path), `version` (overrides).
- *   url = config[origin][/v<version>]<path>[/<segment>][?query] */
+/* Push the path of a request description: each `{name}` in it replaced by
+ * params[name] percent-encoded (a non-empty string: the Lua layer checked it and
+ * blamed the caller; this is the last guard). */
+static void push_path(lua_State *L, const char *path, int params, const char *fname)
+{
+    int n = 0;
+    const char *p = path;
+    while (*p) {
+        const char *open = strchr(p, '{'), *close, *s;
+        size_t len;
+        if (open == NULL) {
+            lua_pushstring(L, p);
+            n++;
+            break;
+        }
+        close = strchr(open, '}');
+        if (close == NULL)
+            luaL_error(L, "apiRequest: unclosed placeholder in %s", path);
+        lua_pushlstring(L, p, (size_t)(open - p));
+        lua_pushlstring(L, open + 1, (size_t)(close - open - 1));
+        lua_rawget(L, params);
+        if (lua_type(L, -1) != LUA_TSTRING || sc_rawlen(L, -1) == 0)
+            sc_raise(L, "bad argument to '%s' (%s: a non-empty string expected, got %s)", fname,
+                     lua_tostring(L, -2), luaL_typename(L, -1));
+        s = lua_tolstring(L, -1, &len);
+        sc_push_escaped(L, s, len);
+        lua_remove(L, -2);
+        n += 2;
+        p = close + 1;
+        if (n >= 32) {
+            lua_concat(L, n);
+            n = 1;
+        }
+    }
+    if (n == 0)
+        lua_pushliteral(L, "");
+    else
+        lua_concat(L, n);
+}
+
+/* headers[name] = params[param] for each name = param of the table at map (absent
+ * params are left out; a value with a NUL, CR or LF raises). */
+static void add_param_headers(lua_State *L, int h, int map, int params, const char *fname)
+{
+    lua_pushnil(L);
+    while (lua_next(L, map)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+            lua_rawget(L, params); /* the value of the param the header carries */
+            if (lua_type(L, -1) == LUA_TSTRING) {
+                size_t len;
+                const char *v = lua_tolstring(L, -1, &len);
+                if (len == 0 || memchr(v, '\0', len) || memchr(v, '\r', len) || memchr(v, '\n', len))
+                    sc_raise(L, "bad argument to '%s' (header %s: a string without a line break or NUL expected)",
+                             fname, lua_tostring(L, -2));
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_rawset(L, h);
+            } else {
+                lua_pop(L, 1);
+            }
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+}
+
+/* core.apiRequest(spec, credential, params, config[, order]) --> method, url, headers, body
+ *   spec: {name=, method=, origin=<config key>, version=?, path=, auth="bearer"|"amt"|"client"|"none",
+ *          query={names...}, segment=<argument number>?, headers={[header]=<param>}?, form={names...}?}
+ *   params: query values by name; `segment` (escaped onto the path), `version` (overrides), the
+ *   values of the path's `{name}` placeholders (escaped), of the headers and of the form fields;
+ *   `body`, a table sent as JSON.
+ *   url = config[origin][/v<version>]<path>[/<segment>][?query]
+ *   body: the `form` fields form-encoded in that order, else params.body as JSON, else nil */
 static int l_api_request(lua_State *L)
 {
     const char *fname, *method, *origin, *version, *path, *auth;
@@ -451,20 +527,21 @@ static int l_api_request(lua_State *L)
         sc_check_string(L, lua_gettop(L), arg, fname, 0, NULL);
         lua_replace(L, -2);
     } /* 7: the segment (or nil) */
-    push_authorization(L, auth, 2, fname); /* 8 */
+    push_authorization(L, auth, 2, fname); /* 8 (nil: none) */
     if (lua_isnil(L, 5))
         lua_getfield(L, 1, "query");
     else
         lua_pushvalue(L, 5); /* 9: order */
+    push_path(L, path, 3, fname); /* 10: the path, placeholders filled */
 
-    lua_pushstring(L, method); /* 10 */
+    lua_pushstring(L, method); /* 11 */
     luaL_buffinit(L, &b);
     luaL_addstring(&b, origin);
     if (version && *version) {
         luaL_addstring(&b, "/v");
         luaL_addstring(&b, version);
     }
-    luaL_addstring(&b, path);
+    luaL_addstring(&b, lua_tostring(L, 10));
     if (!lua_isnil(L, 7)) {
         luaL_addchar(&b, '/');
         sc_add_escaped(&b, lua_tostring(L, 7), sc_rawlen(L, 7));
@@ -481,13 +558,37 @@ static int l_api_request(lua_State *L)
         }
     } else {
         luaL_pushresult(&b);
-    } /* 11: url */
-    lua_createtable(L, 0, 2); /* 12: headers */
-    lua_pushvalue(L, 8);
-    lua_setfield(L, -2, "authorization");
+    } /* 12: url */
+    lua_createtable(L, 0, 4); /* 13: headers */
+    if (!lua_isnil(L, 8)) {
+        lua_pushvalue(L, 8);
+        lua_setfield(L, 13, "authorization");
+    }
     sc_push_user_agent(L);
-    lua_setfield(L, -2, "user-agent");
-    lua_pushnil(L);
+    lua_setfield(L, 13, "user-agent");
+    lua_getfield(L, 1, "headers");
+    if (lua_istable(L, -1))
+        add_param_headers(L, 13, lua_gettop(L), 3, fname);
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "form");
+    if (lua_istable(L, -1)) {
+        sc_push_query(L, 3, lua_gettop(L), fname);
+        lua_remove(L, -2);
+        lua_pushliteral(L, "application/x-www-form-urlencoded");
+        lua_setfield(L, 13, "content-type");
+        return 4;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 3, "body");
+    if (lua_isnil(L, -1))
+        return 4;
+    if (!lua_istable(L, -1))
+        return luaL_error(L, "apiRequest: params.body must be a table");
+    if (!sc_json_try_encode(L, lua_gettop(L)))
+        return sc_raise(L, "bad argument to '%s' (the body cannot be encoded as JSON: %s)", fname, lua_tostring(L, -1));
+    lua_remove(L, -2);
+    lua_pushliteral(L, "application/json");
+    lua_setfield(L, 13, "content-type");
     return 4;
 }
 

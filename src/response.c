@@ -60,6 +60,20 @@ static void push_lower_keys(lua_State *L, int idx)
     }
 }
 
+/* Whether the table at idx has a non-empty `errors` list of objects (API V3). */
+static int has_errors(lua_State *L, int idx)
+{
+    int yes = 0;
+    lua_getfield(L, idx, "errors");
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_rawgeti(L, -1, 1);
+        yes = lua_type(L, -1) == LUA_TTABLE;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return yes;
+}
+
 /* The items of a batch response body (table at bidx; batch headers at hidx):
  * a list of {path=, result=} | {path=, error=}. */
 static int push_batch(lua_State *L, int status, int hidx, int bidx, const char *raw, size_t len)
@@ -194,6 +208,13 @@ static int l_parse(lua_State *L)
     case SC_JSON:
         return 1;
     case SC_V3:
+        /* a 2xx whose body is a V3 error list (a long-running command that failed): an error */
+        if (lua_type(L, -1) == LUA_TTABLE && has_errors(L, lua_gettop(L))) {
+            int bidx = lua_gettop(L);
+            lua_pushnil(L);
+            sc_push_api_error(L, status, 3, bidx, body, len);
+            return 2;
+        }
         wrap(L, "body");
         sc_push_header_table(L, 3);
         lua_setfield(L, -2, "headers");

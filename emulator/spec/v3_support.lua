@@ -18,11 +18,28 @@ else
     local m = function(f) return function(...) return f(...) % 4294967296 end end
     band, bor, bxor, bnot, rshift, lshift = m(bit.band), m(bit.bor), m(bit.bxor), m(bit.bnot), m(bit.rshift),
       m(bit.lshift)
-  else
+  elseif _VERSION ~= "Lua 5.1" then
     local ops = load([[return function(a, b) return a & b end, function(a, b) return a | b end,
       function(a, b) return a ~ b end, function(a) return ~a & 0xffffffff end,
       function(a, n) return (a & 0xffffffff) >> n end, function(a, n) return (a << n) & 0xffffffff end]])
     band, bor, bxor, bnot, rshift, lshift = ops()
+  else -- plain Lua 5.1 has no bit operations: arithmetic, bit by bit (slow, and enough for a few bodies)
+    local function each_bit(a, b, keep)
+      a, b = a % 4294967296, b % 4294967296
+      local r, p = 0, 1
+      for _ = 1, 32 do
+        local x, y = a % 2, b % 2
+        if keep(x, y) then r = r + p end
+        a, b, p = (a - x) / 2, (b - y) / 2, p * 2
+      end
+      return r
+    end
+    band = function(a, b) return each_bit(a, b, function(x, y) return x + y == 2 end) end
+    bor = function(a, b) return each_bit(a, b, function(x, y) return x + y >= 1 end) end
+    bxor = function(a, b) return each_bit(a, b, function(x, y) return x + y == 1 end) end
+    bnot = function(a) return 4294967295 - a % 4294967296 end
+    rshift = function(a, n) return math.floor(a % 4294967296 / 2 ^ n) end
+    lshift = function(a, n) return a * 2 ^ n % 4294967296 end
   end
 end
 

@@ -64,6 +64,8 @@ return function(smartcar, client)
   -- @tparam[opt] table options.singleSelect `{enabled = true}` (one vehicle), or `{vin = "..."}`
   -- @tparam[opt] table options.flags `{name = value}`, sent as `name:value` pairs
   -- @tparam[opt] string options.user your id of the user, for Smartcar's analytics
+  -- @tparam[opt] string options.externalId API V3: your own id of the vehicle owner, sent as `external_id`
+  -- (stored with the Smartcar user, echoed back in the redirect)
   -- @treturn string the URL
   -- @usage local url = client:getAuthUrl({"read_odometer"}, {state = "0facda3319"})
   function AuthClient:getAuthUrl(scope, options)
@@ -150,7 +152,8 @@ return function(smartcar, client)
   -- @tfield[table] string make
   -- @tfield[table] string model
   -- @tfield[table] integer year a number when it is a whole number
-  -- @tfield[table] string userId `user_id`
+  -- @tfield[table] string userId `user_id`: API V3's Smartcar user id (send it as `sc-user-id`, see
+  -- `Application:vehicle`)
   -- @usage local cb = smartcar.parseCallback(ngx.var.request_uri)
   -- if cb.error then return deny(cb.error, cb.errorDescription) end
   -- local access = assert(client:exchangeCode(cb.code))

@@ -31,6 +31,7 @@ local function wait_turn()
   local job = loops.current()
   if job then job:sleep(10) else loops.pause(10) end
 end
+M.waitTurn = wait_turn -- the Application token's single flight waits the same way
 
 -- Put new tokens into the access table, in place (every vehicle sharing it follows).
 local function take(access, tokens)

@@ -76,7 +76,7 @@ end
 -- The general road: every attempt observed, retried as the policy says, carried by
 -- the task's loop when there is one. `err` and `unsent` are those of a first attempt
 -- already made (the lean road of Client:send), if any.
-local function attempts(cfg, shape, method, url, headers, body, err, unsent)
+local function attempts(cfg, shape, method, url, headers, body, err, unsent, limits)
   local transport = cfg.transport or default_transport or auto.get()
   local job = loops.active > 0 and loops.current() or nil
   local attempt = err and 1 or 0
@@ -94,9 +94,9 @@ local function attempts(cfg, shape, method, url, headers, body, err, unsent)
     if hook then started = now() end
     local status, h, b
     if job then
-      status, h, b, unsent = job:request(transport, method, url, headers, body, cfg)
+      status, h, b, unsent = job:request(transport, method, url, headers, body, limits or cfg)
     else
-      status, h, b, unsent = transport:request(method, url, headers, body, cfg)
+      status, h, b, unsent = transport:request(method, url, headers, body, limits or cfg)
     end
     local res
     res, err = parse(shape, status, h, b)
@@ -109,16 +109,29 @@ end
 --- Send one built request and parse the answer into `shape` (core.DATA, ...), with the
 -- instance's retries; inside a task of `smartcar.all` or a loop, the loop carries it.
 -- The secrets of the request never come back in an error, whatever the server echoed.
+-- `limits` (optional) replaces the instance's limits for this request's attempts: a
+-- deadline of its own (a long-running V3 command), built by `Client:limits`.
 -- @return result | nil, SmartcarError (with `attempts`)
-function Client:send(shape, method, url, headers, body)
+function Client:send(shape, method, url, headers, body, limits)
   local cfg = self.config
-  if loops.active > 0 or cfg.onResponse then return attempts(cfg, shape, method, url, headers, body) end
+  if loops.active > 0 or cfg.onResponse then
+    return attempts(cfg, shape, method, url, headers, body, nil, nil, limits)
+  end
   -- the lean road of a plain call: one attempt, and the general road only after a failure
-  local status, h, b, unsent = (cfg.transport or default_transport or auto.get()):request(method, url, headers, body, cfg)
+  local status, h, b, unsent = (cfg.transport or default_transport or auto.get()):request(method, url, headers, body,
+    limits or cfg)
   local res, err = parse(shape, status, h, b)
   if not err then return res end
   redact(err, headers, body)
-  return attempts(cfg, shape, method, url, headers, body, err, unsent)
+  return attempts(cfg, shape, method, url, headers, body, err, unsent, limits)
+end
+
+--- The instance's limits with another deadline of one attempt (ms): `timeout` is the larger of
+-- the instance's and `atLeast`. A fresh table each call (the configuration may have changed).
+function Client:limits(atLeast)
+  local cfg = self.config
+  return { timeout = math.max(cfg.timeout, atLeast), connectTimeout = cfg.connectTimeout,
+    maxResponseSize = cfg.maxResponseSize, caFile = cfg.caFile, caPath = cfg.caPath }
 end
 
 --- Change this client's configuration (validated first; unknown keys raise).

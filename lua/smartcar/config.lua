@@ -17,6 +17,8 @@ M.DEFAULTS = {
   connectOrigin = "https://connect.smartcar.com",
   vehicleOrigin = "https://vehicle.api.smartcar.com",
   managementOrigin = "https://management.smartcar.com",
+  iamOrigin = "https://iam.smartcar.com",                           -- API V3: the application token
+  managementApiOrigin = "https://management.api.smartcar.com",      -- API V3: webhooks, subscriptions
   timeout = 310000,          -- ms, one attempt (as the official SDKs)
   connectTimeout = 10000,    -- ms
   maxResponseSize = 8 * 1024 * 1024, -- bytes
@@ -31,6 +33,8 @@ local ORIGINS = {
   connectOrigin = { "SMARTCAR_CONNECT_ORIGIN" },
   vehicleOrigin = { "SMARTCAR_API_V3_ORIGIN", "SMARTCAR_VEHICLE_API_ORIGIN" },
   managementOrigin = { "SMARTCAR_MANAGEMENT_API_ORIGIN" },
+  iamOrigin = { "SMARTCAR_IAM_ORIGIN" },
+  managementApiOrigin = { "SMARTCAR_MANAGEMENT_API_V3_ORIGIN" },
 }
 M.ORIGINS = ORIGINS
 

@@ -55,6 +55,7 @@ local install_vehicle = require "smartcar.vehicle"
 local install_api = require "smartcar.api"
 local install_webhooks = require "smartcar.webhooks"
 local install_fleet = require "smartcar.fleet"
+local install_application = require "smartcar.application"
 core.own()
 
 local pairs, type = pairs, type
@@ -75,7 +76,8 @@ local function new(initial)
     -- @tfield integer statusCode the HTTP status (a batch item's own code; 408 for a timeout; 0 when no
     -- answer came)
     -- @tfield string type e.g. `VEHICLE_STATE`, `AUTHENTICATION`; `SDK_ERROR` when no usable answer came
-    -- @tfield string code e.g. `ASLEEP`; with `SDK_ERROR`: `TIMEOUT`, `NETWORK` or `INVALID_RESPONSE`
+    -- @tfield string code e.g. `ASLEEP`; with `SDK_ERROR`: `TIMEOUT`, `NETWORK` or `INVALID_RESPONSE` (and
+    -- `INVALID_SIGNATURE`, `INVALID_PAYLOAD` from `parseWebhook`)
     -- @tfield string description what went wrong (for `INVALID_RESPONSE`, the start of the body)
     -- @tfield string docURL Smartcar's page about the error
     -- @tfield table detail more about a `VALIDATION` error, as the server sent it
@@ -86,7 +88,12 @@ local function new(initial)
     -- @tfield number retryAfter seconds to wait, from the `retry-after` header
     -- @tfield string message `"TYPE:CODE - DESCRIPTION"`, or `"TYPE - DESCRIPTION"` without a code
     -- @tfield integer attempts the number of attempts made (see the retries above)
-    -- @tfield SmartcarError refreshError a self-authorizing vehicle: why the token refresh failed
+    -- @tfield SmartcarError refreshError a self-authorizing vehicle (or an `Application`): why the token
+    -- refresh failed
+    -- @tfield string title API V3: the error's title, e.g. `Not Found` (`description` is its `detail`)
+    -- @tfield {table,...} errors API V3: every entry of the body's `errors` list, as sent (the fields above
+    -- come from the first: `type`, `code`, `detail` -> `description`, `links.about` -> `docURL`,
+    -- `meta.debug.requestId` -> `requestId`, `status` -> `statusCode`)
     SmartcarError = core.SmartcarError,
     transports = {},
   }
@@ -108,6 +115,10 @@ local function new(initial)
   -- `SMARTCAR_API_V3_ORIGIN` (or `SMARTCAR_VEHICLE_API_ORIGIN`)
   -- @tparam[opt] string options.managementOrigin the management API: `https://management.smartcar.com`, env
   -- `SMARTCAR_MANAGEMENT_API_ORIGIN`
+  -- @tparam[opt] string options.iamOrigin API V3's token endpoint (`Application:token`): `https://iam.smartcar.com`,
+  -- env `SMARTCAR_IAM_ORIGIN`
+  -- @tparam[opt] string options.managementApiOrigin API V3's Management API (webhooks, subscriptions):
+  -- `https://management.api.smartcar.com`, env `SMARTCAR_MANAGEMENT_API_V3_ORIGIN`
   -- @tparam[opt] number options.timeout the deadline of one attempt, 310000
   -- @tparam[opt] number options.connectTimeout the time to connect, TLS included, 10000
   -- @tparam[opt] number options.maxResponseSize bytes; a larger answer is an `INVALID_RESPONSE`, 8 MiB
@@ -126,7 +137,8 @@ local function new(initial)
 
   --- Change this instance's configuration. Unknown keys raise; nothing is set unless every key is valid.
   -- @tparam table options any of the options of `new`: `origin`, `apiOrigin`, `authOrigin`, `connectOrigin`,
-  -- `vehicleOrigin`, `managementOrigin`, `timeout`, `connectTimeout`, `maxResponseSize`, `apiVersion`,
+  -- `vehicleOrigin`, `managementOrigin`, `iamOrigin`, `managementApiOrigin`, `timeout`, `connectTimeout`,
+  -- `maxResponseSize`, `apiVersion`,
   -- `transport`, `retry`, `onResponse`, `concurrency`, `caFile`, `caPath`
   -- @usage smartcar.configure{ apiOrigin = "http://127.0.0.1:8080", timeout = 5000 }
   function smartcar.configure(options)
@@ -135,7 +147,8 @@ local function new(initial)
 
   --- This instance's configuration (a copy): the options of `new` in effect.
   -- @treturn table the configuration
-  -- @tfield[table] string apiOrigin and `authOrigin`, `connectOrigin`, `vehicleOrigin`, `managementOrigin`
+  -- @tfield[table] string apiOrigin and `authOrigin`, `connectOrigin`, `vehicleOrigin`, `managementOrigin`,
+  -- `iamOrigin`, `managementApiOrigin`
   -- @tfield[table] number timeout ms; and `connectTimeout` (ms), `maxResponseSize` (bytes)
   -- @tfield[table] string apiVersion e.g. `"2.0"`
   -- @tfield[table] number concurrency requests in flight in `all`, `loop` and `fanOut`
@@ -182,6 +195,7 @@ local function new(initial)
   install_fleet(smartcar, client, install_vehicle(smartcar, client))
   install_api(smartcar, client)
   install_webhooks(smartcar)
+  install_application(smartcar, client)
   Client.bind(smartcar, client)
   return smartcar
 end

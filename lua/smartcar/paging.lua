@@ -1,6 +1,6 @@
 --- Paging iterators (API.md 0.2): `eachVehicleId`, `Vehicle:eachPermission`,
--- `eachConnection`. Pages are fetched lazily, one when the last one is used up; on
--- a failure the iterator gives `false, err` once and then ends.
+-- `eachConnection`; API V3's `Application:eachConnection`, `Application:eachSubscription`.
+-- Pages are fetched lazily, one when the last one is used up; on a failure the iterator gives `false, err` once and then ends.
 -- @submodule smartcar
 
 local core = require "smartcar.core"
@@ -73,6 +73,17 @@ function M.byCursor(get, key, size)
     local list = type(page[key]) == "table" and page[key] or {}
     local nxt = type(page.paging) == "table" and page.paging.cursor
     return list, type(nxt) == "string" and nxt ~= "" and nxt or nil
+  end)
+end
+
+--- Items of a list paged by page number (API V3's `page[number]`, from 1): `get(size, number)`
+-- gives the page's list and whether a page follows it, or nil and an error.
+function M.byNumber(get, size)
+  return iterate(function(number)
+    number = number or 1
+    local list, more = get(size, number)
+    if list == nil then return nil, more end
+    return list, (more and #list > 0) and number + 1 or nil
   end)
 end
 

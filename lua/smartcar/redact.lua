@@ -1,7 +1,8 @@
 --- Secrets never leave in an error: whatever a server echoes back (the bearer token,
--- the Basic credential and the client secret in it, an authorization code or refresh
--- token from a form body), raw, percent-encoded or base64, is replaced in every string
--- of the error. The one place for it: `Client:send` calls it on every failure.
+-- API V3's application token among them, the Basic credential and the client secret in
+-- it, an authorization code, refresh token or client secret from a form or JSON body),
+-- raw, percent-encoded or base64, is replaced in every string of the error. The one
+-- place for it: `Client:send` calls it on every failure.
 -- @module smartcar.redact
 
 local core = require "smartcar.core"
@@ -58,6 +59,10 @@ local function secrets_of(headers, body)
         add(list, v)
         add(list, unescape(v))
       end
+    end
+  elseif type(body) == "string" then -- a JSON body with the same fields (a token request sent as JSON)
+    for k, v in body:gmatch('"([%w_]+)"%s*:%s*"([^"\\]*)"') do
+      if FORM_SECRETS[k] then add(list, v) end
     end
   end
   table.sort(list, function(a, b) return #a > #b end) -- the longest first: "Bearer x" before x

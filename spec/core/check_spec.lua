@@ -6,6 +6,7 @@ local resty = require "smartcar.transport.resty"
 
 local v = smartcar.Vehicle.new("v", "t")
 local c = smartcar.AuthClient.new { clientId = "id", clientSecret = "secret" }
+local app = smartcar.Application.new { clientId = "client_id", clientSecret = "secret" }
 
 -- name -> a wrong call, each on one line (false: the function takes no argument to get wrong)
 local CALLS = {
@@ -30,6 +31,23 @@ local CALLS = {
   eachConnection = function() smartcar.eachConnection(nil) end,
   loop = function() smartcar.loop { concurrency = 0 } end,
   parseCallback = function() smartcar.parseCallback(nil) end,
+  parseWebhook = function() smartcar.parseWebhook("amt", nil, "{}") end,
+  webhookChallenge = function() smartcar.webhookChallenge("amt", { type = "VEHICLE_STATE" }) end,
+  ["Application.new"] = function() smartcar.Application.new { clientId = "client_x" } end,
+  ["Application:token"] = function() smartcar.Application.token(42) end,
+  ["Application:eachConnection"] = function() app:eachConnection { mode = "test" } end,
+  ["Application:eachSubscription"] = function() app:eachSubscription { pageSize = 0 } end,
+  ["Application:getConnection"] = function() app:getConnection(nil) end,
+  ["Application:deleteConnection"] = function() app:deleteConnection("a\nb") end,
+  ["Application:deleteUser"] = function() app:deleteUser(5) end,
+  ["Application:webhooks"] = function() smartcar.Application.webhooks("x") end,
+  ["Application:getWebhook"] = function() app:getWebhook("") end,
+  ["Application:subscribe"] = function() app:subscribe("w", nil) end,
+  ["Application:unsubscribe"] = function() app:unsubscribe({}) end,
+  ["Application:vehicle"] = function() app:vehicle("v") end,
+  ["V3Vehicle:setChargeLimit"] = function() app:vehicle("v", "u"):setChargeLimit(0.8) end,
+  ["V3Vehicle:setDestination"] = function() app:vehicle("v", "u"):setDestination(0, 181) end,
+  ["V3Vehicle:signal"] = function() app:vehicle("v", "u"):signal(nil) end,
   ["AuthClient.new"] = function() smartcar.AuthClient.new("x") end,
   ["AuthClient:getAuthUrl"] = function() c:getAuthUrl("read_vin") end,
   ["AuthClient:exchangeCode"] = function() c:exchangeCode(nil) end,
@@ -54,13 +72,18 @@ for name, f in pairs(smartcar.Vehicle) do
     CALLS["Vehicle:" .. name] = function() f(42) end
   end
 end
+for name in pairs(require("smartcar.v3").vehicle) do
+  if type(name) == "string" and CALLS["V3Vehicle:" .. name] == nil then
+    CALLS["V3Vehicle:" .. name] = function() local m = app:vehicle("v", "u")[name] m(42) end
+  end
+end
 
 local function public_functions()
   local names = {}
   for k, f in pairs(smartcar) do
     if type(f) == "function" then names[#names + 1] = k end
   end
-  for _, class in ipairs { "AuthClient", "Vehicle" } do
+  for _, class in ipairs { "AuthClient", "Vehicle", "Application" } do
     for k, f in pairs(smartcar[class]) do
       if type(f) == "function" then names[#names + 1] = class .. (k == "new" and "." or ":") .. k end
     end

@@ -28,6 +28,18 @@ http {
       ngx.say(res and res.distance or err.message)
     } }
     location = /ping { content_by_lua_block { ngx.say("pong") } }
+    location = /v3token { content_by_lua_block {
+      -- API V3: eight light threads ask one Application for its token at once
+      local sc = require("smartcar").new { origin = ngx.var.arg_origin }
+      local app = sc.Application.new { clientId = ngx.var.arg_id, clientSecret = ngx.var.arg_secret }
+      local threads, seen, n = {}, {}, 0
+      for i = 1, 8 do threads[i] = ngx.thread.spawn(function() return app:token() end) end
+      for i = 1, 8 do
+        local _, tok = ngx.thread.wait(threads[i])
+        if tok and not seen[tok] then seen[tok], n = true, n + 1 end
+      end
+      ngx.say(n)
+    } }
     location = /retrying { content_by_lua_block {
       local sc = require("smartcar").new { retry = { attempts = 2, baseDelay = 500, maxDelay = 500 } }
       local res, err = sc.Vehicle.new(ngx.var.arg_id, ngx.var.arg_token):odometer()
@@ -102,6 +114,15 @@ describe("the SDK inside nginx, with no transport configured", function()
     end
     assert.is_true(ping_time < 0.05, ("the ping took %.3f s"):format(ping_time))
     assert.is_true(elapsed < 1, ("20 reads took %.2f s"):format(elapsed))
+  end)
+
+  it("fetches an Application's token once for eight light threads (single flight)", function()
+    H.clear()
+    local res = assert(H.http("GET", ("%s/v3token?origin=%s&id=%s&secret=%s"):format(server.origin, H.origin,
+      H.API_CLIENT_ID, H.API_CLIENT_SECRET)))
+    local fetched = 0
+    for _, r in ipairs(H.requests()) do if r.path == "/oauth2/token" then fetched = fetched + 1 end end
+    assert.are.same({ "1\n", 1 }, { res.body, fetched })
   end)
 
   it("waits out a retry's backoff without holding the worker", function()

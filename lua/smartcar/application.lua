@@ -1,0 +1,619 @@
+--- API V3: the application token, connections, an application's vehicles, webhooks and
+-- subscriptions (API.md "Smartcar API V3"). The requests are the rows of `smartcar.v3`,
+-- built by the one C builder and sent through `Client:send` like every other request.
+--
+-- The application token (client-credentials grant) is cached until shortly before it
+-- expires (a tenth of its lifetime, at most 60 s) and fetched single-flight per
+-- Application: whoever finds a fetch running (a task of `smartcar.all` or a loop, a light
+-- thread of nginx) waits for it and takes its token, or its error. A 401 answer (the API's
+-- AUTHENTICATION/UNAUTHORIZED) to a call made with a token fetches a new one once and repeats
+-- the call. The
+-- token and the client secret are kept out of every readable field and of `tostring`.
+-- @submodule smartcar
+
+local core = require "smartcar.core"
+local v3 = require "smartcar.v3"
+local pages = require "smartcar.paging"
+local authorized = require "smartcar.authorized"
+core.own()
+
+local type, pairs, ipairs, next, tostring, tonumber, setmetatable, getmetatable, rawget, os_time, getenv =
+  type, pairs, ipairs, next, tostring, tonumber, setmetatable, getmetatable, rawget, os.time, os.getenv
+local floor, min, huge = math.floor, math.min, math.huge
+local V3, JSON, now = core.V3, core.JSON, core.now
+local build, check_options, arg_error, option_error, raise = core.apiRequest, core.checkOptions, core.argError,
+  core.optionError, core.raise
+local wait_turn = authorized.waitTurn
+
+local COMMAND_TIMEOUT = 310000 -- ms: a long-running command's 202 is read to its end within this
+local MAX_MS = 2147483647
+local MAX_PAGES = 10000        -- a server whose `next` never ends is not followed forever
+
+local NEW_OPTIONS = { clientId = true, clientSecret = true, commandTimeout = true }
+local CONNECTION_OPTIONS = { userId = true, vehicleId = true, mode = true, pageSize = true }
+local SUBSCRIPTION_OPTIONS = { webhookId = true, userId = true, vehicleId = true, mode = true, pageSize = true }
+local MODES = { live = true, simulated = true }
+
+-- A string argument: non-empty, no NUL, CR or LF (it reaches a path or a header).
+local function check_id(v, arg, fname)
+  return core.checkString(v, arg, fname, true)
+end
+
+-- A string option (read raw) or nil; `required` raises when it is absent.
+local function string_option(options, key, fname)
+  local v = rawget(options, key)
+  if v ~= nil and (type(v) ~= "string" or v == "" or v:find("[%z\r\n]")) then
+    option_error(key, fname, "a non-empty string without line breaks expected, got " ..
+      (type(v) == "string" and core.shown(v) or type(v)))
+  end
+  return v
+end
+
+--- A server time stamp as the SDK gives it: a number becomes epoch seconds (milliseconds when it
+-- is past 10^11), a string (ISO-8601) is kept as sent.
+local function timestamp(v)
+  if type(v) == "number" then
+    if v ~= v or v == huge or v == -huge then return nil end
+    return v > 1e11 and v / 1000 or v
+  end
+  return type(v) == "string" and v or nil
+end
+
+-- A JSON:API resource, flattened: `id`, its attributes, its meta's fields (time stamps), and
+-- `<name>Id` for each relationship; a `status = {value, error}` becomes `status` (the value)
+-- and `error`.
+local function flatten(r)
+  local out = {}
+  if type(r) ~= "table" then return out end
+  if type(r.attributes) == "table" then
+    for k, v in pairs(r.attributes) do if type(k) == "string" then out[k] = v end end
+  end
+  if type(r.meta) == "table" then
+    for k, v in pairs(r.meta) do if type(k) == "string" and out[k] == nil then out[k] = v end end
+  end
+  if type(r.relationships) == "table" then
+    for name, rel in pairs(r.relationships) do
+      local d = type(rel) == "table" and rel.data
+      if type(name) == "string" and type(d) == "table" and type(d.id) == "string" and out[name .. "Id"] == nil then
+        out[name .. "Id"] = d.id
+      end
+    end
+  end
+  if type(out.status) == "table" then
+    out.error = out.status.error
+    out.status = out.status.value
+  end
+  out.id = r.id
+  return out
+end
+
+-- The resource of a body: `{data = {...}}` unwrapped (a list is not a resource).
+local function resource(body)
+  if type(body) == "table" and type(body.data) == "table" and body.data[1] == nil and next(body.data) ~= nil then
+    return body.data
+  end
+  return body
+end
+
+-- A result's meta: the `sc-request-id` header, and the fields of the body's top-level meta.
+local function meta_of(res, body_meta)
+  local meta = {}
+  if type(body_meta) == "table" then
+    for k, v in pairs(body_meta) do if type(k) == "string" then meta[k] = v end end
+  end
+  local headers = type(res) == "table" and res.headers
+  meta.requestId = type(headers) == "table" and headers["sc-request-id"] or nil
+  return meta
+end
+
+local function signal_of(r)
+  local s = flatten(r)
+  s.code = s.code or s.id
+  s.id = nil
+  if type(s.body) == "table" then
+    s.value, s.unit = s.body.value, s.body.unit
+  end
+  s.retrievedAt = timestamp(s.retrievedAt or s.fetchedAt)
+  s.oemUpdatedAt = timestamp(s.oemUpdatedAt)
+  s.fetchedAt, s.ingestedAt = nil, timestamp(s.ingestedAt)
+  return s
+end
+
+-- A SmartcarError of the SDK's own making (a command whose outcome says it failed).
+local function api_error(smartcar, fields)
+  local err = setmetatable(fields, smartcar.SmartcarError)
+  err.name = "SmartcarError"
+  err.message = ("%s%s - %s"):format(tostring(err.type), err.code and (":" .. tostring(err.code)) or "",
+    tostring(err.description or "(no description)"))
+  return err
+end
+
+-- The items of a list page and whether another follows: `links.next`, else `totalCount`, else a
+-- full page.
+local function page_items(body, number, size)
+  local list = type(body) == "table" and type(body.data) == "table" and body.data or {}
+  local links, meta = type(body) == "table" and body.links, type(body) == "table" and body.meta
+  local more
+  if type(links) == "table" and links.next ~= nil then
+    more = type(links.next) == "string" and links.next ~= ""
+  elseif type(meta) == "table" and type(meta.totalCount) == "number" then
+    more = number * size < meta.totalCount
+  else
+    more = #list >= size
+  end
+  return list, more
+end
+
+return function(smartcar, client)
+  local cfg = client.config
+
+  --- API V3: an application and its credentials (the Dashboard's API credentials, `client_...`, not
+  -- the Connect application id). `Application.new{clientId=, clientSecret=}`; readable field
+  -- `clientId` (never the secret or the token; `tostring(app)` shows neither).
+  -- The methods get the application token themselves (`token`), and repeat a call once, with a new
+  -- token, after a 401 answer (the token expired or was revoked).
+  -- @type Application
+  local Application = {}
+  local MT = { __index = Application, __metatable = false,
+    __tostring = function(self) return "Application (" .. rawget(self, "clientId") .. ")" end }
+  local private = setmetatable({}, { __mode = "k" }) -- app -> {secret, token, refreshAt, fetching, finished, err, ...}
+
+  --- An application's vehicle (API V3): `app:vehicle(vehicleId, userId)`. Every call sends
+  -- `Authorization: Bearer <application token>` and, where the API wants it, `sc-user-id: <userId>`.
+  -- Readable fields: `id`, `userId`. Its methods are listed in `smartcar.VehicleEndpoints`
+  -- (`V3Vehicle:attributes`, `V3Vehicle:signals`, `V3Vehicle:lock`, ...).
+  -- @type V3Vehicle
+  local V3Vehicle = {}
+  local VMT = { __index = V3Vehicle, __metatable = false,
+    __tostring = function(self) return "V3Vehicle (" .. rawget(self, "id") .. ")" end }
+  local owner = setmetatable({}, { __mode = "k" }) -- V3Vehicle -> its Application
+
+  local function check_app(self, method)
+    if type(self) ~= "table" or getmetatable(self) ~= false or not private[self] then
+      raise(("calling '%s' on bad self (Application expected, got %s)"):format(method, type(self)))
+    end
+    return private[self]
+  end
+
+  local function check_vehicle(self, method)
+    if type(self) ~= "table" or getmetatable(self) ~= false or not owner[self] then
+      raise(("calling '%s' on bad self (V3Vehicle expected, got %s)"):format(method, type(self)))
+    end
+    return owner[self]
+  end
+
+  -- One fetch of the token: the token, when it expires and its lifetime (s), or nil and the error.
+  local function fetch(app, st)
+    local started = os_time()
+    local res, err = client:send(JSON, build(v3.token, nil,
+      { grant_type = "client_credentials", client_id = app.clientId, client_secret = st.secret }, cfg))
+    if not res then return nil, err end
+    local lifetime = type(res) == "table" and res.expires_in
+    if type(res.access_token) ~= "string" or res.access_token == "" or type(lifetime) ~= "number"
+      or not (lifetime > 0 and lifetime < 2 ^ 31) then
+      return nil, core.sdkError("INVALID_RESPONSE", "The token response has no access_token or expires_in", 200)
+    end
+    return res.access_token, started + lifetime, lifetime
+  end
+
+  -- The application token, single-flight; `stale`: a token the caller saw refused (get another).
+  local function token(app, st, stale)
+    local finished = st.finished -- fetches ended so far
+    while st.fetching and now() < st.fetching do wait_turn() end
+    if st.token and st.token ~= stale and os_time() < st.refreshAt then return st.token end
+    if st.finished ~= finished and st.err then return nil, st.err end -- the fetch waited for failed
+    st.fetching = now() + cfg.timeout + 1000 -- a fetcher that raised is waited for no longer than this
+    local tok, expires, lifetime = fetch(app, st)
+    st.fetching, st.finished = nil, st.finished + 1
+    if not tok then
+      st.err = expires
+      return nil, expires
+    end
+    st.err, st.token, st.refreshAt = nil, tok, expires - min(60, lifetime / 10)
+    return tok
+  end
+
+  -- Send one request of a row with the application token; after a 401 AUTHENTICATION answer, once
+  -- more with a new token. Returns {body, headers} or nil, err.
+  local function call(app, spec, params, limits)
+    local st = private[app]
+    local tok, err = token(app, st)
+    if not tok then return nil, err end
+    local method, url, headers, body = build(spec, tok, params, cfg)
+    local res
+    res, err = client:send(V3, method, url, headers, body, limits)
+    if err and err.statusCode == 401 then -- the token was refused (AUTHENTICATION/UNAUTHORIZED)
+      local fresh, refresh_err = token(app, st, tok)
+      if not fresh then
+        err.refreshError = refresh_err
+        return nil, err
+      end
+      method, url, headers, body = build(spec, fresh, params, cfg)
+      return client:send(V3, method, url, headers, body, limits)
+    end
+    return res, err
+  end
+
+  -- A single resource flattened, with meta.
+  local function one(app, spec, params, convert)
+    local res, err = call(app, spec, params)
+    if not res then return nil, err end
+    local body = res.body
+    local out = (convert or flatten)(resource(body))
+    out.meta = meta_of(res, type(body) == "table" and type(body.data) == "table" and body.meta or nil)
+    return out
+  end
+
+  -- An answer without a resource (204, 202): `{meta}` (and `message` when the body has one).
+  local function done(res, err)
+    if not res then return nil, err end
+    local body_meta = type(res.body) == "table" and res.body.meta or nil
+    local out = { meta = meta_of(res, body_meta) }
+    if type(body_meta) == "table" and type(body_meta.message) == "string" then out.message = body_meta.message end
+    return out
+  end
+
+  -- An iterator over a list (`v3.lists[name]`), paged by number; `convert` makes each item.
+  local function each(app, name, filters, size, convert)
+    local spec = v3.lists[name]
+    return pages.byNumber(function(limit, number)
+      local params = { [v3.NUMBER] = number, [v3.SIZE] = limit }
+      for k, q in pairs(spec.filters) do params[q] = filters[k] end
+      local res, err = call(app, spec, params)
+      if not res then return nil, err end
+      local list, more = page_items(res.body, number, limit)
+      local items = {}
+      for i, r in ipairs(list) do items[i] = convert(r) end
+      return items, more and number < MAX_PAGES
+    end, size)
+  end
+
+  local function list_filters(options, fname, allowed, spec)
+    options = check_options(options, 1, fname, allowed)
+    local filters = {}
+    for key in pairs(spec.filters) do filters[key] = string_option(options, key, fname) end
+    if filters.mode ~= nil and not MODES[filters.mode] then
+      option_error("mode", fname, "'live' or 'simulated' expected, got " .. core.shown(filters.mode))
+    end
+    return filters, pages.pageSize({ pageSize = rawget(options, "pageSize") }, 1, fname, spec.size, spec.max)
+  end
+
+  --- A new Application. A missing `clientId` or `clientSecret` (option and environment) raises.
+  -- @function Application.new
+  -- @tparam[opt] table options
+  -- @tparam[opt] string options.clientId the API client id (`client_...`), else env `SMARTCAR_API_CLIENT_ID`
+  -- @tparam[opt] string options.clientSecret else env `SMARTCAR_API_CLIENT_SECRET`; never readable afterwards
+  -- @tparam[opt] number options.commandTimeout ms: the deadline of one attempt of a command, which a
+  -- long-running (202) answer may take to finish; the larger of this and the instance's `timeout`, 310000
+  -- @treturn Application
+  -- @tfield[Application] string clientId readable
+  -- @usage local app = smartcar.Application.new { clientId = "client_...", clientSecret = secret }
+  function Application.new(options)
+    local fname = "Application.new"
+    options = check_options(options, 1, fname, NEW_OPTIONS)
+    local id = string_option(options, "clientId", fname) or getenv("SMARTCAR_API_CLIENT_ID")
+    local secret = string_option(options, "clientSecret", fname) or getenv("SMARTCAR_API_CLIENT_SECRET")
+    for key, v in pairs { clientId = id or false, clientSecret = secret or false } do
+      if not v or v == "" or v:find("[%z\r\n]") then
+        option_error(key, fname, ("missing: pass options.%s or set %s"):format(key,
+          key == "clientId" and "SMARTCAR_API_CLIENT_ID" or "SMARTCAR_API_CLIENT_SECRET"))
+      end
+    end
+    local ct = rawget(options, "commandTimeout")
+    if ct ~= nil and (type(ct) ~= "number" or not (ct >= 1 and ct <= MAX_MS)) then
+      option_error("commandTimeout", fname, ("must be between 1 and %d ms, got %s"):format(MAX_MS,
+        type(ct) == "number" and tostring(ct) or type(ct)))
+    end
+    local app = setmetatable({ clientId = id }, MT)
+    private[app] = { secret = secret, finished = 0, commandTimeout = ct and math.ceil(ct) or COMMAND_TIMEOUT }
+    return app
+  end
+
+  --- The application access token (client-credentials grant): cached until shortly before it expires,
+  -- fetched once however many calls ask for it at the same time. Every other method calls it.
+  -- @function Application:token
+  -- @treturn[1] string the token, a secret: send it as `Authorization: Bearer <token>`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError e.g. `invalid_client` (statusCode 401) for wrong credentials
+  function Application:token()
+    return token(self, check_app(self, "token"))
+  end
+
+  --- Every vehicle connection of the application (one per user and vehicle), newest first, page after
+  -- page: `for c, err in app:eachConnection{...} do` (on a failure `false, err` once, then the end).
+  -- @function Application:eachConnection
+  -- @tparam[opt] table options `{userId=, vehicleId=, mode=, pageSize=}`: `mode` `live` (the API's default) or
+  -- `simulated`; `pageSize` 1..100, default 10
+  -- @return an iterator giving each connection (see `V3Connection`), or `false, err` once on a failure
+  -- @usage for c, err in app:eachConnection { userId = userId } do
+  --   if not c then print(err.message) break end
+  --   print(c.vehicleId, c.vehicle.make)
+  -- end
+  function Application:eachConnection(options)
+    check_app(self, "eachConnection")
+    local filters, size = list_filters(options, "eachConnection", CONNECTION_OPTIONS, v3.lists.connections)
+    return each(self, "connections", filters, size, flatten)
+  end
+
+  --- A connection of the application (see `V3Connection`).
+  -- @table V3Connection
+  -- @tfield string id the connection id
+  -- @tfield string userId the user (send it as `sc-user-id`)
+  -- @tfield string vehicleId the vehicle
+  -- @tfield {string,...} permissions granted, e.g. `read_battery`
+  -- @tfield table vehicle `{make, model, year, mode, powertrainType}`
+  -- @tfield string createdAt ISO-8601; also `updatedAt`
+
+  --- One connection, by its id.
+  -- @function Application:getConnection
+  -- @tparam string connectionId
+  -- @treturn[1] table the connection (see `V3Connection`), with `meta` `{requestId}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError e.g. `RESOURCE_NOT_FOUND` (404)
+  -- @see V3Connection
+  function Application:getConnection(connectionId)
+    check_app(self, "getConnection")
+    check_id(connectionId, 1, "getConnection")
+    return one(self, v3.application.getConnection, { connectionId = connectionId })
+  end
+
+  --- Remove a connection (the user's vehicle is no longer the application's).
+  -- @function Application:deleteConnection
+  -- @tparam string connectionId
+  -- @treturn[1] table `{meta}`: `meta` `{requestId}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
+  function Application:deleteConnection(connectionId)
+    check_app(self, "deleteConnection")
+    check_id(connectionId, 1, "deleteConnection")
+    return done(call(self, v3.application.deleteConnection, { connectionId = connectionId }))
+  end
+
+  --- Remove a user: every connection of the user and the user's data.
+  -- @function Application:deleteUser
+  -- @tparam string userId
+  -- @treturn[1] table `{meta}`: `meta` `{requestId}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
+  function Application:deleteUser(userId)
+    check_app(self, "deleteUser")
+    check_id(userId, 1, "deleteUser")
+    return done(call(self, v3.application.deleteUser, { userId = userId }))
+  end
+
+  --- A webhook of the application (created in the Dashboard).
+  -- @table V3Webhook
+  -- @tfield string id
+  -- @tfield string name
+  -- @tfield string callbackUri where deliveries go; `errorCallbackUri` for `VEHICLE_ERROR` (nil: the same)
+  -- @tfield boolean isEnabled
+  -- @tfield boolean autoSubscribe every connected vehicle is subscribed
+  -- @tfield {table,...} triggers the signals whose change fires a delivery, each `{group, name, code}`
+  -- @tfield {table,...} data the signals every delivery carries, each `{group, name, code}`
+  -- @tfield string createdAt ISO-8601
+  -- @tfield boolean verified whether the webhook answered its VERIFY challenge (when the API says so)
+
+  --- Every webhook of the application (every page fetched).
+  -- @function Application:webhooks
+  -- @treturn[1] table `{webhooks, meta}`: `webhooks` a list (see `V3Webhook`), `meta` `{requestId, totalCount}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
+  -- @see V3Webhook
+  function Application:webhooks()
+    check_app(self, "webhooks")
+    local list, meta, number = {}, nil, 1
+    local spec = v3.lists.webhooks
+    repeat
+      local res, err = call(self, spec, { [v3.NUMBER] = number, [v3.SIZE] = spec.size })
+      if not res then return nil, err end
+      local items, more = page_items(res.body, number, spec.size)
+      for _, r in ipairs(items) do list[#list + 1] = flatten(r) end
+      meta = meta or meta_of(res, type(res.body) == "table" and res.body.meta or nil)
+      number = number + 1
+    until not more or #items == 0 or number > MAX_PAGES
+    meta.pageNumber, meta.pageSize = nil, nil
+    return { webhooks = list, meta = meta }
+  end
+
+  --- One webhook, by its id.
+  -- @function Application:getWebhook
+  -- @tparam string webhookId
+  -- @treturn[1] table the webhook (see `V3Webhook`), with `meta` `{requestId}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
+  -- @see V3Webhook
+  function Application:getWebhook(webhookId)
+    check_app(self, "getWebhook")
+    check_id(webhookId, 1, "getWebhook")
+    return one(self, v3.application.getWebhook, { webhookId = webhookId })
+  end
+
+  -- The user of a vehicle's one connection (live, else simulated), or nil.
+  local function user_of(app, vehicleId)
+    for _, mode in ipairs { "live", "simulated" } do
+      local res = call(app, v3.lists.connections, { ["filter%5BvehicleId%5D"] = vehicleId,
+        ["filter%5Bvehicle.mode%5D"] = mode, [v3.NUMBER] = 1, [v3.SIZE] = 2 })
+      local list = res and page_items(res.body, 1, 2)
+      if list and #list == 1 then return flatten(list[1]).userId end
+      if list and #list > 1 then return nil end
+    end
+  end
+
+  --- Subscribe a vehicle to a webhook (Management API `POST /subscriptions`). The subscription is made
+  -- asynchronously (202); its first delivery (trigger `FIRST_DELIVERY`) follows. The API wants the
+  -- vehicle's user too: give `userId`, or a `V3Vehicle` (it has one), or else the user of the
+  -- vehicle's one connection is looked up (`GET /connections?filter[vehicleId]=`).
+  -- @function Application:subscribe
+  -- @tparam string webhookId
+  -- @tparam string|V3Vehicle vehicleId the vehicle id, or a vehicle of `Application:vehicle`
+  -- @tparam[opt] string userId the vehicle's user
+  -- @treturn[1] table `{message, meta}`: `message` the server's words, e.g. `subscription creation in
+  -- progress`; `meta` `{requestId, message}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError e.g. 409 when the vehicle is subscribed already
+  function Application:subscribe(webhookId, vehicleId, userId)
+    check_app(self, "subscribe")
+    check_id(webhookId, 1, "subscribe")
+    if type(vehicleId) == "table" and owner[vehicleId] then
+      vehicleId, userId = vehicleId.id, userId or vehicleId.userId
+    else
+      check_id(vehicleId, 2, "subscribe")
+    end
+    if userId ~= nil then check_id(userId, 3, "subscribe") else userId = user_of(self, vehicleId) end
+    local attributes = { webhookId = webhookId, vehicleId = vehicleId, userId = userId }
+    return done(call(self, v3.application.subscribe,
+      { body = { data = { type = "subscription", attributes = attributes } } }))
+  end
+
+  --- Remove a subscription.
+  -- @function Application:unsubscribe
+  -- @tparam string subscriptionId
+  -- @treturn[1] table `{meta}`: `meta` `{requestId}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
+  function Application:unsubscribe(subscriptionId)
+    check_app(self, "unsubscribe")
+    check_id(subscriptionId, 1, "unsubscribe")
+    return done(call(self, v3.application.unsubscribe, { subscriptionId = subscriptionId }))
+  end
+
+  --- A subscription of a vehicle to a webhook.
+  -- @table V3Subscription
+  -- @tfield string id
+  -- @tfield string webhookId
+  -- @tfield string userId
+  -- @tfield string vehicleId
+  -- @tfield table vehicle `{make, model, year, mode, powertrainType}`
+  -- @tfield string createdAt ISO-8601; also `updatedAt`
+
+  --- Every subscription, page after page: `for s, err in app:eachSubscription{webhookId = id} do` (on a
+  -- failure `false, err` once, then the end).
+  -- @function Application:eachSubscription
+  -- @tparam[opt] table options `{webhookId=, userId=, vehicleId=, mode=, pageSize=}`: `mode` `live` or
+  -- `simulated`; `pageSize` 1..100, default 25
+  -- @return an iterator giving each subscription (see `V3Subscription`), or `false, err` once on a failure
+  -- @usage for s, err in app:eachSubscription { webhookId = id } do print(s and s.vehicleId or err.message) end
+  function Application:eachSubscription(options)
+    check_app(self, "eachSubscription")
+    local filters, size = list_filters(options, "eachSubscription", SUBSCRIPTION_OPTIONS, v3.lists.subscriptions)
+    return each(self, "subscriptions", filters, size, flatten)
+  end
+
+  --- One of the application's vehicles, as one user connected it.
+  -- @function Application:vehicle
+  -- @tparam string vehicleId
+  -- @tparam string userId the user (Connect's `user_id`, `parseCallback(...).userId`), sent as `sc-user-id`
+  -- @treturn V3Vehicle
+  -- @tfield[V3Vehicle] string id readable
+  -- @tfield[V3Vehicle] string userId readable
+  -- @usage local v = app:vehicle(vehicleId, userId); local soc = assert(v:signal("tractionbattery-stateofcharge"))
+  function Application:vehicle(vehicleId, userId)
+    check_app(self, "vehicle")
+    check_id(vehicleId, 1, "vehicle")
+    check_id(userId, 2, "vehicle")
+    local v = setmetatable({ id = vehicleId, userId = userId }, VMT)
+    owner[v] = self
+    return v
+  end
+
+  --- A V3 signal, flattened (`V3Vehicle:signal`, `V3Vehicle:signals`, webhook events).
+  -- @table V3Signal
+  -- @tfield string code `group-name` in lower case, e.g. `tractionbattery-stateofcharge`
+  -- @tfield string name e.g. `StateOfCharge`
+  -- @tfield string group e.g. `TractionBattery`
+  -- @tfield string status `SUCCESS`, `ERROR` or `UNAVAILABLE`
+  -- @tfield table error with `ERROR`: `{type, code, title, detail, resolution}`
+  -- @tfield table body the signal's value as the API sent it: `{unit, value}`, `{value}`, `{values}`, ...
+  -- @tfield any value `body.value` (nil when the body has none)
+  -- @tfield string unit `body.unit`, as sent (never converted)
+  -- @tfield number retrievedAt when Smartcar read it: epoch seconds (an ISO-8601 string when sent so)
+  -- @tfield number oemUpdatedAt when the vehicle recorded it, as `retrievedAt`
+
+  -- The methods of V3Vehicle: one per row of v3.vehicle (their reference is generated from it).
+  for _, r in ipairs(v3.vehicle) do
+    local name = r.name
+    if r.command then
+      local fields = r.attributes
+      V3Vehicle[name] = function(self, ...)
+        local app = check_vehicle(self, name)
+        local args, body = { ... }, nil
+        if fields then
+          local attributes = {}
+          for i, f in ipairs(fields) do attributes[f] = args[i] end
+          body = { data = { attributes = attributes } }
+        end
+        local params = { vehicleId = self.id, userId = self.userId, body = body }
+        local res, err = call(app, r, params, client:limits(private[app].commandTimeout))
+        if not res then return nil, err end
+        local cmd = flatten(resource(res.body))
+        cmd.meta = meta_of(res)
+        if cmd.status ~= nil and cmd.status ~= "SUCCESS" and cmd.status ~= "PENDING" then -- judged by the body
+          local e = type(cmd.error) == "table" and cmd.error or {}
+          return nil, api_error(smartcar, { type = e.type or "COMMAND", code = e.code or tostring(cmd.status),
+            description = e.detail or e.description or e.title or ("The command ended with status " .. tostring(cmd.status)),
+            statusCode = 409, requestId = cmd.meta.requestId, command = cmd })
+        end
+        return cmd
+      end
+    end
+  end
+  local set_limit, set_destination = V3Vehicle.setChargeLimit, V3Vehicle.setDestination
+  function V3Vehicle:setChargeLimit(percent)
+    check_vehicle(self, "setChargeLimit")
+    if type(percent) ~= "number" or percent ~= floor(percent) or not (percent >= 50 and percent <= 100) then
+      arg_error(1, "setChargeLimit", "an integer percent from 50 to 100 expected, got " ..
+        (type(percent) == "number" and tostring(percent) or type(percent)))
+    end
+    return set_limit(self, floor(percent))
+  end
+
+  function V3Vehicle:setDestination(latitude, longitude)
+    check_vehicle(self, "setDestination")
+    for i, c in ipairs { { latitude, 90, "latitude" }, { longitude, 180, "longitude" } } do
+      local v, limit = c[1], c[2]
+      if type(v) ~= "number" then arg_error(i, "setDestination", "number expected, got " .. type(v)) end
+      if not (v >= -limit and v <= limit) then
+        arg_error(i, "setDestination", ("%s must be between -%d and %d, got %s"):format(c[3], limit, limit, tostring(v)))
+      end
+    end
+    return set_destination(self, latitude, longitude)
+  end
+
+  function V3Vehicle:attributes()
+    local app = check_vehicle(self, "attributes")
+    return one(app, v3.vehicle.attributes, { vehicleId = self.id })
+  end
+
+  function V3Vehicle:signal(code)
+    local app = check_vehicle(self, "signal")
+    check_id(code, 1, "signal")
+    return one(app, v3.vehicle.signal, { vehicleId = self.id, userId = self.userId, code = code }, signal_of)
+  end
+
+  function V3Vehicle:signals()
+    local app = check_vehicle(self, "signals")
+    local spec = v3.vehicle.signals
+    local out, meta, params = {}, nil, { vehicleId = self.id, userId = self.userId }
+    for _ = 1, MAX_PAGES do
+      local res, err = call(app, spec, params)
+      if not res then return nil, err end
+      local body = type(res.body) == "table" and res.body or {}
+      for _, r in ipairs(type(body.data) == "table" and body.data or {}) do
+        local s = signal_of(r)
+        if type(s.code) == "string" then out[s.code] = s end
+      end
+      meta = meta or meta_of(res, body.meta)
+      -- the next page, as the API links it (`?page=2&pageSize=10`), built again by the builder
+      local nxt = type(body.links) == "table" and body.links.next
+      local page = type(nxt) == "string" and tonumber(nxt:match("[?&]page=(%d+)"))
+      if not page or page <= (params.page or 1) or type(body.data) ~= "table" or #body.data == 0 then break end
+      params = { vehicleId = self.id, userId = self.userId, page = page,
+        pageSize = tonumber(nxt:match("[?&]pageSize=(%d+)")) }
+    end
+    meta.page, meta.pageNumber, meta.pageSize = nil, nil, nil
+    return { signals = out, meta = meta }
+  end
+
+  smartcar.Application = Application
+  return Application, V3Vehicle
+end
