@@ -196,11 +196,19 @@ call("Application (API V3)", function(check)
   for _, name in ipairs { "lock", "unlock", "setChargeLimit" } do
     check("V3Vehicle:" .. name, nil, v[name](v, name == "setChargeLimit" and 80 or nil))
   end
+  -- charge schedules
+  local schedule, serr = v:createDailyChargeSchedule { location = { latitude = 37.4292, longitude = -122.1382 },
+    startTime = "08:00", stopTime = "10:00" }
+  check("V3Vehicle:createDailyChargeSchedule", nil, schedule, serr)
+  local deleted, derr
+  if schedule then deleted, derr = v:deleteChargeSchedule(schedule.scheduleId) end
+  check("V3Vehicle:deleteChargeSchedule", nil, deleted, derr)
   if hooks and hooks.webhooks[1] then
     check("Application:subscribe", nil, app:subscribe(hooks.webhooks[1].id, v))
     local subs
     subs, err = collect(app:eachSubscription { webhookId = hooks.webhooks[1].id })
     check("V3Subscription", nil, subs and subs[1], err)
+    if subs and subs[1] then check("Application:getSubscription", nil, app:getSubscription(subs[1].id)) end
     if subs and subs[1] then check("Application:unsubscribe", nil, app:unsubscribe(subs[1].id)) end
   end
   check("Application:deleteUser", nil, app:deleteUser(t.user_id))

@@ -220,20 +220,22 @@ describe("API v3", function()
     assert.are.equal("kilometers", res.json.attributes.body.unit)
     local odo = S.get("/v2.0/vehicles/" .. t.vehicles[1] .. "/odometer", t.access_token).json.distance
     assert.are.equal(odo, res.json.attributes.body.value)
+    -- one V3 error shape for every token (reference §3.7, §6.1)
     res = S.get("/v3/vehicles/" .. t.vehicles[1] .. "/signals/warp-drive", t.access_token)
-    assert.are.equal(404, res.status)
-    local e = res.json.errors[1]
-    assert.are.equal("404", e.status)
-    assert.are.equal("not_found", e.code)
-    assert.is_string(e.title)
-    assert.is_string(e.detail)
+    assert.are.same({ errors = { { status = "404", type = "RESOURCE_NOT_FOUND", code = "SIGNAL_NOT_FOUND",
+      title = "Not Found", detail = "Signal with code warp-drive not found for vehicle with ID " .. t.vehicles[1],
+      resolution = { type = S.null },
+      links = { about = "https://smartcar.com/docs/errors/api-errors/v3/resource-not-found-errors" },
+      meta = { debug = { requestId = res.headers["sc-request-id"] } } } } }, res.json)
   end)
 
-  it("answers auth errors in the v3 shape", function()
+  it("answers auth errors in the v3 shape (AUTHENTICATION/UNAUTHORIZED)", function()
     local res = S.get("/v3/vehicles/" .. t.vehicles[1] .. "/signals", "bad-token")
     assert.are.equal(401, res.status)
-    assert.are.same({ errors = { { status = "401", code = "unauthorized", title = "Unauthorized",
-      detail = "The Authorization token is missing or invalid." } } }, res.json)
+    assert.are.same({ errors = { { status = "401", type = "AUTHENTICATION", code = "UNAUTHORIZED",
+      title = "Unauthorized", detail = "The Authorization token is missing or invalid.", resolution = { type = S.null },
+      links = { about = "https://smartcar.com/docs/errors/api-errors/v3/authentication-errors" },
+      meta = { debug = { requestId = res.headers["sc-request-id"] } } } } }, res.json)
   end)
 
   it("answers typed v3 errors for error vehicles", function()

@@ -1,18 +1,10 @@
 local S = require "spec.support"
 
-local function authorize(extra)
-  local p = { response_type = "code", client_id = S.CLIENT_ID, approval_prompt = "auto",
-    redirect_uri = S.REDIRECT_URI, scope = "read_odometer required:read_vehicle_info read_location",
-    state = "st-123", mode = "test" }
-  for k, v in pairs(extra or {}) do
-    if v == false then p[k] = nil else p[k] = v end
-  end
-  return S.authorize_path(p)
-end
-
-local function query_of(location)
-  return S.parse_query(location:match("%?(.*)$") or "")
-end
+local DEFAULTS = { response_type = "code", client_id = S.CLIENT_ID, approval_prompt = "auto",
+  redirect_uri = S.REDIRECT_URI, scope = "read_odometer required:read_vehicle_info read_location",
+  state = "st-123", mode = "test" }
+local function authorize(extra) return S.authorize_with(DEFAULTS, extra) end
+local query_of = S.query_of
 
 -- Follow the HTML pages: preamble → (brand) → login → consent; returns the consent page response.
 local function to_consent(path, email, brand)

@@ -3,18 +3,10 @@
 -- official e2e suites wait for, and the mode reaching the grant. What the emulator adds is marked so.
 local S = require "spec.support"
 
-local function authorize(extra)
-  local p = { response_type = "code", client_id = S.CLIENT_ID, approval_prompt = "auto",
-    redirect_uri = S.REDIRECT_URI, scope = "read_vehicle_info read_vin read_odometer", state = "st-9", mode = "test" }
-  for k, v in pairs(extra or {}) do
-    if v == false then p[k] = nil else p[k] = v end
-  end
-  return S.authorize_path(p)
-end
-
-local function query_of(location)
-  return S.parse_query(location:match("%?(.*)$") or "")
-end
+local DEFAULTS = { response_type = "code", client_id = S.CLIENT_ID, approval_prompt = "auto",
+  redirect_uri = S.REDIRECT_URI, scope = "read_vehicle_info read_vin read_odometer", state = "st-9", mode = "test" }
+local function authorize(extra) return S.authorize_with(DEFAULTS, extra) end
+local query_of = S.query_of
 
 -- The official e2e flow (node-sdk test/end-to-end/helpers/index.js runAuthFlow): preamble → brand →
 -- login → consent; returns the consent page response.

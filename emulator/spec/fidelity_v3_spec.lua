@@ -8,8 +8,15 @@ local function keys(t)
   return out
 end
 
-local FORBIDDEN = { errors = { { status = "403", code = "forbidden", title = "Forbidden",
-  detail = "Your application has insufficient permissions to access the requested resource." } } }
+-- A missing permission in the V3 error shape (reference §6.1; the V3 code is the emulator's, §6.2).
+local function assert_forbidden(res, permission, msg)
+  assert.are.equal(403, res.status, msg)
+  assert.are.same({ errors = { { status = "403", type = "PERMISSION", code = "INSUFFICIENT_PERMISSIONS",
+    title = "Forbidden", detail = "Your application has insufficient permissions to access the requested " ..
+      "resource: " .. permission .. " was not granted.", resolution = { type = "REAUTHENTICATE" },
+    links = { about = "https://smartcar.com/docs/errors/api-errors/v3/permission-errors" },
+    meta = { debug = { requestId = res.headers["sc-request-id"] } } } } }, res.json, msg)
+end
 
 describe("v3 signals: permissions", function()
   local all, odo
@@ -21,8 +28,7 @@ describe("v3 signals: permissions", function()
 
   it("answers 403 in the v3 shape for a signal whose permission was not granted", function()
     local res = S.get("/v3/vehicles/" .. odo.vehicles[1] .. "/signals/location-preciselocation", odo.access_token)
-    assert.are.equal(403, res.status)
-    assert.are.same(FORBIDDEN, res.json)
+    assert_forbidden(res, "read_location")
     -- as v2 answers the same datum without the permission
     S.assert_v2_error(S.get("/v2.0/vehicles/" .. odo.vehicles[1] .. "/location", odo.access_token), 403,
       "PERMISSION", nil)
@@ -40,11 +46,10 @@ describe("v3 signals: permissions", function()
     local v = "/v3/vehicles/" .. t.vehicles[1] .. "/signals/"
     assert.are.equal(200, S.get(v .. "tractionbattery-stateofcharge", t.access_token).status)
     assert.are.equal(200, S.get(v .. "wheel-tires", t.access_token).status)
-    for _, code in ipairs({ "charge-voltage", "closure-islocked", "vehicleidentification-vin",
-      "odometer-traveleddistance", "location-preciselocation" }) do
-      local res = S.get(v .. code, t.access_token)
-      assert.are.equal(403, res.status, code)
-      assert.are.same(FORBIDDEN, res.json, code)
+    for code, permission in pairs({ ["charge-voltage"] = "read_charge", ["closure-islocked"] = "read_security",
+      ["vehicleidentification-vin"] = "read_vin", ["odometer-traveleddistance"] = "read_odometer",
+      ["location-preciselocation"] = "read_location" }) do
+      assert_forbidden(S.get(v .. code, t.access_token), permission, code)
     end
     -- an unknown code is still 404, whatever the permissions
     assert.are.equal(404, S.get(v .. "warp-drive", t.access_token).status)

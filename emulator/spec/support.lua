@@ -240,4 +240,19 @@ function S.authorize_path(params)
   return "/oauth/authorize?" .. table.concat(parts, "&")
 end
 
+--- An authorize path from a spec's default parameters and extra ones (false removes a default).
+function S.authorize_with(defaults, extra)
+  local p = {}
+  for k, v in pairs(defaults) do p[k] = v end
+  for k, v in pairs(extra or {}) do
+    if v == false then p[k] = nil else p[k] = v end
+  end
+  return S.authorize_path(p)
+end
+
+--- The query parameters of a redirect Location.
+function S.query_of(location)
+  return S.parse_query(location:match("%?(.*)$") or "")
+end
+
 return S

@@ -486,6 +486,19 @@ return function(smartcar, client)
   -- @tfield table vehicle `{make, model, year, mode, powertrainType}`
   -- @tfield string createdAt ISO-8601; also `updatedAt`
 
+  --- One subscription, by its id.
+  -- @function Application:getSubscription
+  -- @tparam string subscriptionId
+  -- @treturn[1] table the subscription (see `V3Subscription`), with `meta` `{requestId}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError e.g. `RESOURCE_NOT_FOUND` (404)
+  -- @see V3Subscription
+  function Application:getSubscription(subscriptionId)
+    check_app(self, "getSubscription")
+    check_id(subscriptionId, 1, "getSubscription")
+    return one(self, v3.application.getSubscription, { subscriptionId = subscriptionId })
+  end
+
   --- Every subscription, page after page: `for s, err in app:eachSubscription{webhookId = id} do` (on a
   -- failure `false, err` once, then the end).
   -- @function Application:eachSubscription
@@ -529,34 +542,128 @@ return function(smartcar, client)
   -- @tfield number retrievedAt when Smartcar read it: epoch seconds (an ISO-8601 string when sent so)
   -- @tfield number oemUpdatedAt when the vehicle recorded it, as `retrievedAt`
 
+  -- One command (a row with `command`) of a vehicle, judged by the body the API sent: an outcome other
+  -- than SUCCESS (or PENDING) is an error. Sent once, with the Application's command deadline.
+  local function run_command(self, r, body, extra)
+    local app = owner[self]
+    local params = { vehicleId = self.id, userId = self.userId, body = body }
+    for k, v in pairs(extra or {}) do params[k] = v end
+    local res, err = call(app, r, params, client:limits(private[app].commandTimeout))
+    if not res then return nil, err end
+    local data = resource(res.body)
+    local cmd = flatten(data)
+    if type(r.returns) == "table" and r.returns.schedule and type(data) == "table" and type(data.links) == "table"
+      and type(data.links.schedule) == "string" then
+      cmd.schedule = data.links.schedule
+    end
+    cmd.meta = meta_of(res)
+    if cmd.status ~= nil and cmd.status ~= "SUCCESS" and cmd.status ~= "PENDING" then -- judged by the body
+      local e = type(cmd.error) == "table" and cmd.error or {}
+      return nil, api_error(smartcar, { type = e.type or "COMMAND", code = e.code or tostring(cmd.status),
+        description = e.detail or e.description or e.title or ("The command ended with status " .. tostring(cmd.status)),
+        statusCode = 409, requestId = cmd.meta.requestId, command = cmd })
+    end
+    return cmd
+  end
+
   -- The methods of V3Vehicle: one per row of v3.vehicle (their reference is generated from it).
   for _, r in ipairs(v3.vehicle) do
     local name = r.name
-    if r.command then
+    if r.command and not r.fields then
       local fields = r.attributes
       V3Vehicle[name] = function(self, ...)
-        local app = check_vehicle(self, name)
+        check_vehicle(self, name)
         local args, body = { ... }, nil
         if fields then
           local attributes = {}
           for i, f in ipairs(fields) do attributes[f] = args[i] end
           body = { data = { attributes = attributes } }
         end
-        local params = { vehicleId = self.id, userId = self.userId, body = body }
-        local res, err = call(app, r, params, client:limits(private[app].commandTimeout))
-        if not res then return nil, err end
-        local cmd = flatten(resource(res.body))
-        cmd.meta = meta_of(res)
-        if cmd.status ~= nil and cmd.status ~= "SUCCESS" and cmd.status ~= "PENDING" then -- judged by the body
-          local e = type(cmd.error) == "table" and cmd.error or {}
-          return nil, api_error(smartcar, { type = e.type or "COMMAND", code = e.code or tostring(cmd.status),
-            description = e.detail or e.description or e.title or ("The command ended with status " .. tostring(cmd.status)),
-            statusCode = 409, requestId = cmd.meta.requestId, command = cmd })
-        end
-        return cmd
+        return run_command(self, r, body)
       end
     end
   end
+
+  -- Charge schedules: the caller's table, checked field by field, is the body's attributes.
+  local WEEKDAYS = { monday = true, tuesday = true, wednesday = true, thursday = true, friday = true,
+    saturday = true, sunday = true }
+  local function check_time(v, what, fname)
+    local h, m
+    if type(v) == "string" then h, m = v:match("^(%d%d):(%d%d)$") end
+    if not h or tonumber(h) > 23 or tonumber(m) > 59 then
+      arg_error(1, fname, ("%s: a time HH:mm (00:00..23:59) expected, got %s"):format(what,
+        type(v) == "string" and core.shown(v) or type(v)))
+    end
+    return v
+  end
+  local function check_window(w, what, fname)
+    if type(w) ~= "table" then
+      arg_error(1, fname, ("%s: a table {startTime, stopTime} expected, got %s"):format(what, type(w)))
+    end
+    for k in pairs(w) do
+      if k ~= "startTime" and k ~= "stopTime" then
+        arg_error(1, fname, ("%s: unknown field %s"):format(what, core.shown(tostring(k))))
+      end
+    end
+    return { startTime = check_time(w.startTime, what .. ".startTime", fname),
+      stopTime = check_time(w.stopTime, what .. ".stopTime", fname) }
+  end
+  local function check_location(l, fname)
+    if type(l) ~= "table" then arg_error(1, fname, "location: a table {latitude, longitude} expected, got " .. type(l)) end
+    for k in pairs(l) do
+      if k ~= "latitude" and k ~= "longitude" then
+        arg_error(1, fname, "location: unknown field " .. core.shown(tostring(k)))
+      end
+    end
+    for _, c in ipairs { { "latitude", 90 }, { "longitude", 180 } } do
+      local v = l[c[1]]
+      if type(v) ~= "number" or not (v >= -c[2] and v <= c[2]) then
+        arg_error(1, fname, ("location.%s: a number from -%d to %d expected, got %s"):format(c[1], c[2], c[2],
+          type(v) == "number" and tostring(v) or type(v)))
+      end
+    end
+    return { latitude = l.latitude, longitude = l.longitude }
+  end
+  for _, r in ipairs(v3.vehicle) do
+    if r.schedule then
+      local name, fields = r.name, r.fields
+      V3Vehicle[name] = function(self, schedule)
+        check_vehicle(self, name)
+        if type(schedule) ~= "table" then arg_error(1, name, "table expected, got " .. type(schedule)) end
+        for k in pairs(schedule) do
+          if not fields[k] then arg_error(1, name, "unknown field " .. core.shown(tostring(k))) end
+        end
+        local a = { location = check_location(schedule.location, name) }
+        if r.schedule == "daily" then
+          a.startTime = check_time(schedule.startTime, "startTime", name)
+          a.stopTime = check_time(schedule.stopTime, "stopTime", name)
+        elseif r.schedule == "weekly" then
+          if type(schedule.days) ~= "table" or next(schedule.days) == nil then
+            arg_error(1, name, "days: a table of weekday name -> {startTime, stopTime} expected")
+          end
+          a.days = {}
+          for day, w in pairs(schedule.days) do
+            if not WEEKDAYS[day] then arg_error(1, name, "days: unknown weekday " .. core.shown(tostring(day))) end
+            a.days[day] = check_window(w, "days." .. day, name)
+          end
+        else
+          if schedule.weekdays == nil and schedule.weekends == nil then
+            arg_error(1, name, "weekdays or weekends expected")
+          end
+          a.weekdays = schedule.weekdays ~= nil and check_window(schedule.weekdays, "weekdays", name) or nil
+          a.weekends = schedule.weekends ~= nil and check_window(schedule.weekends, "weekends", name) or nil
+        end
+        return run_command(self, r, { data = { attributes = a } })
+      end
+    end
+  end
+
+  function V3Vehicle:deleteChargeSchedule(scheduleId)
+    check_vehicle(self, "deleteChargeSchedule")
+    check_id(scheduleId, 1, "deleteChargeSchedule")
+    return run_command(self, v3.vehicle.deleteChargeSchedule, nil, { scheduleId = scheduleId })
+  end
+
   local set_limit, set_destination = V3Vehicle.setChargeLimit, V3Vehicle.setDestination
   function V3Vehicle:setChargeLimit(percent)
     check_vehicle(self, "setChargeLimit")

@@ -36,6 +36,8 @@ M.application = {
   unsubscribe = row { method = "DELETE", origin = "managementApiOrigin", path = "/subscriptions/{subscriptionId}",
     args = { "subscriptionId" } },
   subscribe = row { method = "POST", origin = "managementApiOrigin", path = "/subscriptions" },
+  getSubscription = row { method = "GET", origin = "managementApiOrigin", path = "/subscriptions/{subscriptionId}",
+    args = { "subscriptionId" } },
 }
 
 -- The lists, paged by `page[number]`/`page[size]` (reference 1.3, 3.1, 3.11, 3.12). `filters`: the
@@ -66,6 +68,20 @@ local COMMAND = {
   executedAt = "string: ISO-8601", completedAt = "string: ISO-8601",
   durationInSeconds = "integer: how long the vehicle took",
 }
+-- A charge schedule's execution (reference 3.9): the command's fields and the schedule's.
+local SCHEDULE = {
+  id = COMMAND.id, status = COMMAND.status, executionMode = COMMAND.executionMode,
+  executedAt = COMMAND.executedAt, completedAt = COMMAND.completedAt, durationInSeconds = COMMAND.durationInSeconds,
+  action = "string: `create` or `delete`",
+  scheduleType = "string: `daily`, `weekly` or `workweek` (as the API sends it)",
+  scheduleId = "string: the schedule's id, e.g. `sched_...` (pass it to `deleteChargeSchedule`)",
+  parameters = "table: the schedule as the API echoes it: `location` `{latitude, longitude}`, `startTime`, " ..
+    "`stopTime` (`HH:mm`), `days` (weekday name -> `{startTime, stopTime}`), `weekdays`, `weekends`",
+  schedule = "string: the schedule's path, the API's `links.schedule` (nil when not sent)",
+}
+local LOCATION = "`location` `{latitude = -90..90, longitude = -180..180}`"
+local WINDOW = "`{startTime, stopTime}`, each `HH:mm` (00:00..23:59)"
+
 local function command(name, path, doc, extra)
   local r = row { name = name, method = "POST", origin = "vehicleOrigin", path = "/vehicles/{vehicleId}/commands/" .. path,
     headers = USER, command = true, doc = doc, returns = COMMAND }
@@ -98,6 +114,27 @@ M.vehicle = {
   command("setDestination", "navigation/set-destination", "Sends a destination to the vehicle's navigation.",
     { attributes = { "latitude", "longitude" }, params = { { "latitude", "number", "-90..90 (raises outside)" },
       { "longitude", "number", "-180..180 (raises outside)" } } }),
+  -- Charge schedules (reference 3.9): recurring charge windows at a location; read back from the
+  -- `charge-chargetimers` signal. The bodies of weekly and workweek are the reference's proposal.
+  command("createDailyChargeSchedule", "daily", "Creates a daily charge schedule (a window every day at a location).",
+    { path = "/vehicles/{vehicleId}/charge-schedules/daily", schedule = "daily", returns = SCHEDULE,
+      fields = { location = true, startTime = true, stopTime = true },
+      params = { { "schedule", "table", "`{location =, startTime =, stopTime =}`: " .. LOCATION ..
+        "; `startTime`, `stopTime` `HH:mm` (00:00..23:59); raises on anything else" } } }),
+  command("createWeeklyChargeSchedule", "weekly", "Creates a weekly charge schedule (a window per weekday).",
+    { path = "/vehicles/{vehicleId}/charge-schedules/weekly", schedule = "weekly", returns = SCHEDULE,
+      fields = { location = true, days = true },
+      params = { { "schedule", "table", "`{location =, days =}`: " .. LOCATION .. "; `days` weekday name " ..
+        "(`monday`..`sunday`, at least one) -> " .. WINDOW .. "; raises on anything else" } } }),
+  command("createWorkweekChargeSchedule", "workweek",
+    "Creates a workweek charge schedule (one window Monday to Friday, one at weekends).",
+    { path = "/vehicles/{vehicleId}/charge-schedules/workweek", schedule = "workweek", returns = SCHEDULE,
+      fields = { location = true, weekdays = true, weekends = true },
+      params = { { "schedule", "table", "`{location =, weekdays =, weekends =}`: " .. LOCATION .. "; `weekdays` " ..
+        "and `weekends` each " .. WINDOW .. " (at least one of them); raises on anything else" } } }),
+  command("deleteChargeSchedule", "delete", "Deletes a charge schedule, by the `scheduleId` its creation returned.",
+    { method = "DELETE", path = "/vehicles/{vehicleId}/charge-schedules/{scheduleId}", returns = SCHEDULE,
+      params = { { "scheduleId", "string", "the schedule's id, e.g. `sched_...`" } } }),
 }
 for _, r in ipairs(M.vehicle) do M.vehicle[r.name] = r end
 for name, r in pairs(M.application) do r.name = name end

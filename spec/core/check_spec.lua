@@ -40,6 +40,7 @@ local CALLS = {
   ["Application:getConnection"] = function() app:getConnection(nil) end,
   ["Application:deleteConnection"] = function() app:deleteConnection("a\nb") end,
   ["Application:deleteUser"] = function() app:deleteUser(5) end,
+  ["Application:getSubscription"] = function() app:getSubscription(false) end,
   ["Application:webhooks"] = function() smartcar.Application.webhooks("x") end,
   ["Application:getWebhook"] = function() app:getWebhook("") end,
   ["Application:subscribe"] = function() app:subscribe("w", nil) end,

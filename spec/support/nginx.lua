@@ -76,8 +76,9 @@ end
 
 --- An nginx that runs SDK calls on the cosocket transport (spec/support/nginx_faults.lua):
 -- `run(job)` sends a job `{origin=, options=, calls={...}, resty=<resty.new options>}` and
--- returns the answer `{outcomes=, userAgent=}`; `stop()`.
-function M.runner()
+-- returns the answer `{outcomes=, userAgent=}`; `stop()`. `handler`: another module whose
+-- `serve()` answers the jobs (spec/support/nginx_v3.lua: the API V3 wire cases).
+function M.runner(handler)
   local server = M.start(function(port, prefix, root)
     return M.preamble(prefix) .. ([[
 events { worker_connections 256; }
@@ -88,10 +89,10 @@ http {
   access_log off; %s
   server {
     listen 127.0.0.1:%d;
-    location = /run { content_by_lua_block { require("support.nginx_faults").serve() } }
+    location = /run { content_by_lua_block { require("%s").serve() } }
   }
 }
-]]):format(root, root, root, root, M.temp_paths(prefix), port)
+]]):format(root, root, root, root, M.temp_paths(prefix), port, handler or "support.nginx_faults")
   end)
   local handle = { stop = server.stop, log = server.log }
   function handle.run(job)

@@ -18,6 +18,8 @@ M.DEFAULT_MAKE = "TESLA"
 --- Validate authorize parameters. Returns params, or nil + { status, message } (no redirect possible),
 -- or nil + nil + location (error redirect).
 function M.parse_authorize(args)
+  -- V3's Connect names the app `application_id`; older pages and every SDK send `client_id`
+  args.client_id = args.client_id or args.application_id
   local app = args.client_id and state.apps[args.client_id]
   if not app then return nil, { status = 400, message = "Invalid client_id: the application does not exist." } end
   local target = args.redirect_uri
@@ -40,6 +42,7 @@ function M.parse_authorize(args)
     -- `mode` (live by default); the SDKs' deprecated test_mode=true means mode=test
     mode = args.mode or (args.test_mode == "true" and "test") or "live",
     approvalPrompt = args.approval_prompt or "auto", flags = args.flags, user = args.user,
+    externalId = args.external_id,
   }
   if p.singleSelectVin == "" then p.singleSelectVin = nil end
   local function config_error(msg)
@@ -109,7 +112,9 @@ function M.approve(p, acct, vehicles)
   local code = state.next_id("code")
   state.codes[code] = { clientId = p.clientId, redirectUri = p.redirectUri, grant = grant,
     expiresAt = state.now() + state.CODE_TTL }
-  return util.append_query(p.target, util.query({ { "code", code }, { "state", p.state } }))
+  -- V3: the user's id (sent as sc-user-id) and the developer's external_id come back too
+  return util.append_query(p.target, util.query({ { "code", code }, { "state", p.state },
+    { "user_id", grant.userId }, { "external_id", p.externalId } }))
 end
 
 function M.deny_location(p)

@@ -1,4 +1,5 @@
--- The Smartcar v2.0 error catalog (type, code, status, texts), the legacy v1.0 shape and the v3 shape.
+-- The Smartcar v2.0 error catalog (type, code, status, texts) and the legacy v1.0 shape (the V3 shape, built
+-- from the same catalog, is in v3_common).
 local json = require "smartcar_emulator.json"
 
 local M = {}
@@ -258,36 +259,6 @@ end
 function M.v1_code(v1code)
   local e = M.V1_CODES[v1code]
   return e[1], json.object(V1_ORDER, { error = e[2], message = e[3], code = v1code })
-end
-
--- v3 (JSON:API) shapes.
-local V3_GENERIC = {
-  [400] = { "bad_request", "Bad Request" }, [401] = { "unauthorized", "Unauthorized" },
-  [403] = { "forbidden", "Forbidden" }, [404] = { "not_found", "Not Found" },
-  [429] = { "too_many_requests", "Too Many Requests" }, [500] = { "internal_error", "Internal Server Error" },
-}
-
-local V3_TITLES = {
-  [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden", [404] = "Not Found", [409] = "Conflict",
-  [429] = "Too Many Requests", [430] = "Billing", [500] = "Internal Server Error", [501] = "Not Implemented",
-  [502] = "Bad Gateway",
-}
-
-local V3_ORDER = { "status", "type", "code", "title", "detail", "links", "resolution", "suggestedUserMessage" }
-
-function M.v3_generic(status, detail)
-  local g = V3_GENERIC[status]
-  return status, { errors = { json.object(V3_ORDER, {
-    status = tostring(status), code = g[1], title = g[2], detail = detail }) } }
-end
-
-function M.v3_typed(etype, code, request_id, opts)
-  local status, b, headers = M.v2(etype, code, request_id, opts)
-  return status, { errors = { json.object(V3_ORDER, {
-    status = tostring(status), type = etype, code = b.code, title = V3_TITLES[status] or "Error",
-    detail = b.description, links = { about = b.docURL }, resolution = b.resolution,
-    suggestedUserMessage = b.suggestedUserMessage,
-  }) } }, headers
 end
 
 return M

@@ -18,7 +18,7 @@ end
 
 local V1_ORDER = { "error", "message", "code", "statusCode", "requestId" }
 
---- An API error in the shape of the request's version ("1.0" legacy, "3" JSON:API, else v2).
+--- An API error in the shape of the request's version ("1.0" legacy, "3" the V3 errors[], else v2).
 function M.err(ctx, etype, code, opts)
   opts = opts or {}
   if not opts.appName then opts.appName = app_name(ctx) end
@@ -34,18 +34,8 @@ function M.err(ctx, etype, code, opts)
     body = json.object(V1_ORDER, { error = body.error, message = body.message, code = body.code,
       statusCode = status, requestId = ctx.request_id })
   elseif ctx.version == "3" then
-    if etype == "AUTHENTICATION" then
-      status, body = errors.v3_generic(401, "The Authorization token is missing or invalid.")
-    elseif etype == "PERMISSION" then
-      status, body = errors.v3_generic(403, "Your application has insufficient permissions to access the " ..
-        "requested resource.")
-    elseif etype == "RESOURCE_NOT_FOUND" then
-      status, body = errors.v3_generic(404, opts.description or "The requested resource does not exist.")
-    elseif etype == "VALIDATION" then
-      status, body = errors.v3_generic(400, opts.description or "Request invalid or malformed.")
-    else
-      status, body, headers = errors.v3_typed(etype, code, ctx.request_id, opts)
-    end
+    -- one V3 error shape for every /v3 request, whatever its token (reference §6.1)
+    return require("smartcar_emulator.v3_common").from_v2(ctx, etype, code, opts)
   else
     status, body, headers = errors.v2(etype, code, ctx.request_id, opts)
   end

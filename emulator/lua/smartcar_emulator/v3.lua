@@ -4,11 +4,32 @@ local util = require "smartcar_emulator.util"
 local state = require "smartcar_emulator.state"
 local http = require "smartcar_emulator.http"
 local vehicle = require "smartcar_emulator.vehicle"
+local C = require "smartcar_emulator.v3_common"
 
 local M = {}
 
 local obj, arr = json.object, json.array
 local round = util.round
+
+--- The charge-chargetimers body of vehicle v: one LOCATION entry per charge schedule set through V3
+-- (v3_commands), with its scheduleType (DAILY, WEEKLY, WORKWEEK) and scheduleId (reference §3.9, §5.1).
+function M.charge_timers(v)
+  local values = arr()
+  for _, sched in ipairs(v.chargeSchedules or {}) do
+    local windows = arr()
+    for _, w in ipairs(sched.windows) do
+      local days = arr()
+      for i, d in ipairs(w.days) do days[i] = d:upper() end
+      windows[#windows + 1] = obj({ "start", "end", "days" }, { start = w.startTime, ["end"] = w.stopTime,
+        days = days })
+    end
+    values[#values + 1] = obj({ "type", "condition", "schedules", "departureTimers", "isOEMOptimizationEnabled",
+      "scheduleType", "scheduleId" }, { type = "LOCATION", condition = sched.parameters.location,
+      schedules = windows, departureTimers = arr(), isOEMOptimizationEnabled = false,
+      scheduleType = sched.scheduleType:upper(), scheduleId = sched.id })
+  end
+  return { values = values }
+end
 
 local function uv(unit, value) return obj({ "unit", "value" }, { unit = unit, value = value }) end
 
@@ -44,7 +65,7 @@ local SIGNALS = {
     function(v) return uv("volts", (v.isPluggedIn and v.chargeState == "CHARGING") and 240 or 0) end, "read_charge" },
   { "charge-amperage", "Amperage", "Charge", "EV",
     function(v) return uv("ampere", (v.isPluggedIn and v.chargeState == "CHARGING") and 32 or 0) end, "read_charge" },
-  { "charge-chargetimers", "ChargeTimers", "Charge", "EV", function() return { values = arr() } end, "read_charge" },
+  { "charge-chargetimers", "ChargeTimers", "Charge", "EV", function(v) return M.charge_timers(v) end, "read_charge" },
   { "internalcombustionengine-fuellevel", "FuelLevel", "InternalCombustionEngine", "FUEL",
     function(v) return uv("percentage", round(v.fuelPercent * 100, 2)) end, "read_fuel" },
   { "internalcombustionengine-amountremaining", "AmountRemaining", "InternalCombustionEngine", "FUEL",
@@ -117,38 +138,33 @@ M.signal = signal
 M.BY_CODE = BY_CODE
 M.permitted = permitted
 
+--- GET /v3/vehicles/{id}, /signals, /signals/{code} for a v2 per-vehicle token, or for an application token
+-- already authorised by v3_routes (ctx.appGrant). Errors in the V3 shape either way (reference §6.1).
 function M.handle(ctx, rest)
   local vid, sub = rest:match("^/vehicles/([^/]+)(.*)$")
-  if not vid or ctx.method ~= "GET" then
-    return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "The requested resource does not exist." })
-  end
-  local code = sub:match("^/signals/([^/]+)$")
-  if not (sub == "" or sub == "/signals" or code) then
-    return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "The requested resource does not exist." })
+  local code = sub and sub:match("^/signals/([^/]+)$")
+  if not vid or ctx.method ~= "GET" or not (sub == "" or sub == "/signals" or code) then
+    return C.invalid_path(ctx)
   end
   local grant = ctx.appGrant or state.grant_for(http.bearer(ctx))
-  if not grant or not grant.vehicles[vid] or not state.vehicles[vid] then
-    return http.err(ctx, "AUTHENTICATION", nil)
-  end
+  -- a v2 token that does not cover the vehicle: 401, as v2 answers it
+  if not grant or not grant.vehicles[vid] or not state.vehicles[vid] then return C.unauthorized(ctx) end
   ctx.grant = grant
   local v = state.vehicles[vid]
   ctx.vehicle = v
   local wait = vehicle.rate_check(vid)
-  if wait then return http.err(ctx, "RATE_LIMIT", "VEHICLE", { retryAfter = wait }) end
+  if wait then return C.err(ctx, "RATE_LIMIT", "VEHICLE", { retryAfter = wait }) end
   vehicle.latency()
   if sub == "" then return http.ok(resource(v)) end
   -- one signal: unknown code 404, then its permission (403 as v2 answers a missing permission)
   local s = code and BY_CODE[code]
   if code and (not s or not applies(s, v)) then
-    return http.err(ctx, "RESOURCE_NOT_FOUND", "PATH", { description = "Signal " .. code ..
-      " is not available for this vehicle." })
+    return C.not_found(ctx, "SIGNAL_NOT_FOUND", "Signal with code " .. code .. " not found for vehicle with ID " ..
+      vid)
   end
-  if s and not permitted(grant, s) then return http.err(ctx, "PERMISSION", nil) end
-  if v.fail then return http.err(ctx, v.fail[1], v.fail[2], { retryAfter = 30 }) end
-  if v.v1fail then
-    local c = require("smartcar_emulator.errors").V1_CODES[v.v1fail]
-    return http.err(ctx, c[4], c[5])
-  end
+  if s and not permitted(grant, s) then return C.insufficient_permissions(ctx, s[6]) end
+  local failed = C.vehicle_error(ctx, v)
+  if failed then return failed end
   if s then return http.ok(signal(v, s)) end
   -- the list: only the signals the grant may read (Smartcar lists what it has stored, and it retrieves
   -- only permitted data); none permitted is an empty page, not an error
@@ -156,7 +172,8 @@ function M.handle(ctx, rest)
   local page = tonumber(ctx.args.page or "") or 1
   local size = tonumber(ctx.args.pageSize or "") or 50
   if page < 1 or size < 1 or page ~= math.floor(page) or size ~= math.floor(size) then
-    return http.err(ctx, "VALIDATION", nil, { description = "page and pageSize must be positive integers." })
+    return C.validation(ctx, { { "INVALID_INPUT_FORMAT", "Invalid page or pageSize. They must be positive " ..
+      "integers." } })
   end
   local data = arr()
   for i = (page - 1) * size + 1, math.min(#list, page * size) do data[#data + 1] = signal(v, list[i]) end

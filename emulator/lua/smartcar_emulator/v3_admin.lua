@@ -1,15 +1,13 @@
 -- Admin calls of the V3 services under /_emulator/v3 (never recorded, never rate limited).
-local json = require "smartcar_emulator.json"
-local state = require "smartcar_emulator.state"
 local C = require "smartcar_emulator.v3_common"
 local iam = require "smartcar_emulator.iam"
 local conns = require "smartcar_emulator.v3_connections"
 local mgmt = require "smartcar_emulator.v3_management"
 local deliveries = require "smartcar_emulator.v3_deliveries"
 
-local M = {}
+local json, state, obj, arr, null = C.json, C.state, C.obj, C.arr, C.null
 
-local obj, arr, null = json.object, json.array, json.null
+local M = {}
 
 local function reply(status, body) return { status = status, json = body } end
 local function bad(message, status) return reply(status or 400, { error = message }) end

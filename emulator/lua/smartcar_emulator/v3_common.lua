@@ -1,13 +1,13 @@
 -- Shared pieces of the V3 services (IAM, Vehicle API v3, Management API v3): their store (reset with
--- the emulator's state), V3 error bodies, JSON:API page-number paging and application-token auth.
+-- the emulator's state), V3 error bodies, JSON:API page-number paging and application-token auth. The
+-- modules every V3 service uses come with it (C.json, C.util, C.state, C.obj, C.arr, C.null).
 local json = require "smartcar_emulator.json"
 local util = require "smartcar_emulator.util"
 local state = require "smartcar_emulator.state"
 local errors = require "smartcar_emulator.errors"
 
-local M = {}
-
 local obj, arr, null = json.object, json.array, json.null
+local M = { json = json, util = util, state = state, obj = obj, arr = arr, null = null }
 
 -- The demo application's V3 API credentials (Dashboard → API Credentials): used only at the token
 -- endpoint; the Application ID stays the v2 client id (state.DEFAULT_APP.clientId).
@@ -63,30 +63,48 @@ local TITLES = {
   [429] = "Too Many Requests", [430] = "Billing", [500] = "Internal Server Error", [501] = "Not Implemented",
   [502] = "Bad Gateway", [504] = "Gateway Timeout",
 }
-local CODE_TITLES = { ACCESS_DENIED = "Access Denied" }
 local ORDER = { "status", "type", "code", "title", "detail", "resolution", "suggestedUserMessage", "links", "meta" }
+
+-- The V3-only codes (reference §6.2; the rest comes from the v2 catalog): [code] = { status, title, detail,
+-- resolution type }.
+local V3_CODES = {
+  UNAUTHORIZED = { 401, "Unauthorized", "The Authorization token is missing or invalid." },
+  ACCESS_DENIED = { 403, "Access Denied", "The given token does not provide access to the requested resource." },
+  INSUFFICIENT_PERMISSIONS = { 403, nil, "Your application has insufficient permissions to access the requested " ..
+    "resource.", "REAUTHENTICATE" },
+}
+
+-- The V3 code of an error the shared (v2) handlers raise with a v2 code (faults, internal errors).
+local FROM_V2 = { AUTHENTICATION = "UNAUTHORIZED", PERMISSION = "INSUFFICIENT_PERMISSIONS",
+  ["RESOURCE_NOT_FOUND.PATH"] = "INVALID_PATH", ["RESOURCE_NOT_FOUND.VERSION"] = "INVALID_PATH",
+  VALIDATION = "INVALID_INPUT_FORMAT", ["VALIDATION.PARAMETER"] = "INVALID_INPUT_FORMAT" }
 
 local function page_of(etype)
   return (etype:lower():gsub("_", "-")) .. "-errors"
 end
 
---- One V3 error item. opts: detail, retryAfter, resolution (type string).
+--- One V3 error item (reference §6.1). opts: status, detail, resolution (type string), resolutionUrl,
+-- reauthUrl (replaces the Connect link of the suggested message), appName.
 function M.error_item(ctx, etype, code, opts)
   opts = opts or {}
-  local status = errors.STATUS[etype] or 400
-  if opts.status then status = opts.status end
+  local v3code = V3_CODES[code]
   local entry = errors.CATALOG[etype] and errors.CATALOG[etype][code or "null"]
-  local detail = opts.detail or (entry and entry[1]) or TITLES[status]
+  local status = opts.status or (v3code and v3code[1]) or errors.STATUS[etype] or 400
+  local resolution = obj({ "type", "url" }, { type = opts.resolution or (v3code and v3code[4]) or
+    (entry and entry[2]) or null, url = opts.resolutionUrl })
   local item = obj(ORDER, {
     status = tostring(status), type = etype, code = code or null,
-    title = CODE_TITLES[code] or TITLES[status] or "Error", detail = detail,
-    resolution = { type = opts.resolution or (entry and entry[2]) or null },
+    title = (v3code and v3code[2]) or TITLES[status] or "Error",
+    detail = opts.detail or (v3code and v3code[3]) or (entry and entry[1]) or TITLES[status] or "Error",
+    resolution = resolution,
     links = { about = "https://smartcar.com/docs/errors/api-errors/v3/" .. page_of(etype) },
     meta = { debug = { requestId = ctx.request_id } },
   })
   if entry and entry[3] then
     local app = ctx.app and state.apps[ctx.app.appId]
-    item.suggestedUserMessage = (entry[3]:gsub("<app name>", app and app.name or "<app name>"))
+    local msg = entry[3]:gsub("<app name>", app and app.name or opts.appName or "<app name>")
+    if opts.reauthUrl then msg = msg:gsub("<link to Smartcar Connect>", opts.reauthUrl) end
+    item.suggestedUserMessage = msg
   end
   return item, status
 end
@@ -99,6 +117,37 @@ function M.err(ctx, etype, code, opts)
   return { status = status, json = { errors = { item } }, headers = headers, error = true }
 end
 
+--- The V3 answer to an error raised with a v2 (type, code) and v2 options (description as the detail).
+function M.from_v2(ctx, etype, code, opts)
+  opts = opts or {}
+  if code == "null" then code = nil end
+  local o = { detail = opts.description, retryAfter = opts.retryAfter, resolutionUrl = opts.resolutionUrl,
+    reauthUrl = opts.reauthUrl, appName = opts.appName }
+  return M.err(ctx, etype, FROM_V2[etype .. "." .. tostring(code)] or (code == nil and FROM_V2[etype]) or code, o)
+end
+
+--- The error of a failing vehicle (the test-mode error emails): what v2 answers for it, in the V3 shape.
+-- nil when the vehicle does not fail.
+function M.vehicle_error(ctx, v)
+  local etype, code
+  if v.fail then
+    etype, code = v.fail[1], v.fail[2]
+  elseif v.v1fail then
+    local c = errors.V1_CODES[v.v1fail]
+    etype, code = c[4], c[5]
+  else
+    return nil
+  end
+  local opts = { retryAfter = 30 }
+  if etype == "CONNECTED_SERVICES_ACCOUNT" and code == "AUTHENTICATION_FAILED" then
+    local appId = ctx.app and ctx.app.appId or (ctx.grant and ctx.grant.clientId) or state.DEFAULT_APP.clientId
+    opts.resolutionUrl = ctx.origin .. "/oauth/reauthenticate?response_type=vehicle_id&application_id=" ..
+      appId .. "&vehicle_id=" .. v.id
+    opts.reauthUrl = opts.resolutionUrl
+  end
+  return M.from_v2(ctx, etype, code, opts)
+end
+
 --- Several validation errors at once (one per bad field).
 function M.validation(ctx, list)
   local items = {}
@@ -107,12 +156,11 @@ function M.validation(ctx, list)
 end
 
 function M.unauthorized(ctx)
-  return M.err(ctx, "AUTHENTICATION", "UNAUTHORIZED", { detail = "The Authorization token is missing or invalid." })
+  return M.err(ctx, "AUTHENTICATION", "UNAUTHORIZED")
 end
 
 function M.access_denied(ctx)
-  return M.err(ctx, "AUTHENTICATION", "ACCESS_DENIED", { status = 403,
-    detail = "The given token does not provide access to the requested resource." })
+  return M.err(ctx, "AUTHENTICATION", "ACCESS_DENIED")
 end
 
 function M.not_found(ctx, code, detail)
@@ -121,6 +169,27 @@ end
 
 function M.invalid_path(ctx)
   return M.not_found(ctx, "INVALID_PATH", "The requested path " .. ctx.path .. " does not exist.")
+end
+
+function M.insufficient_permissions(ctx, permission)
+  return M.err(ctx, "PERMISSION", "INSUFFICIENT_PERMISSIONS", { detail = "Your application has insufficient " ..
+    "permissions to access the requested resource: " .. permission .. " was not granted." })
+end
+
+--- Route rest among a collection path base and its members base/{id}: collection[method]() or
+-- member[method](id); 404 INVALID_PATH for a method neither serves; nil when rest is not under base.
+function M.dispatch(ctx, rest, base, collection, member)
+  local methods, id
+  if rest == base then
+    methods = collection
+  else
+    id = rest:sub(1, #base + 1) == base .. "/" and rest:sub(#base + 2):match("^[^/]+$")
+    if not id then return nil end
+    methods = member
+  end
+  local f = methods and methods[ctx.method]
+  if not f then return M.invalid_path(ctx) end
+  return f(id)
 end
 
 function M.ok(body, status, headers)

@@ -1,15 +1,11 @@
 -- Vehicle API v3 connections: GET /v3/connections (filters, page[number]/page[size]), GET and DELETE
 -- /v3/connections/{id}, DELETE /v3/users/{userId}. Built from the emulator's connections list (the
 -- grants Connect and the admin shortcuts create), so a vehicle connected through Connect is listed.
-local json = require "smartcar_emulator.json"
-local util = require "smartcar_emulator.util"
-local state = require "smartcar_emulator.state"
 local fixtures = require "smartcar_emulator.fixtures"
 local C = require "smartcar_emulator.v3_common"
+local util, state, obj, arr = C.util, C.state, C.obj, C.arr
 
 local M = {}
-
-local obj, arr = json.object, json.array
 
 --- The id of a connection: a UUID of its (application, user, vehicle), stable across reconnects.
 function M.id_of(c)
@@ -155,28 +151,21 @@ M.drop_subscriptions = drop_subscriptions
 
 --- /v3/connections…, /v3/users/{id}; tok is the request's application token record.
 function M.handle(ctx, rest, tok)
-  local method = ctx.method
-  if rest == "/connections" then
-    if method ~= "GET" then return C.invalid_path(ctx) end
-    return list(ctx, tok)
-  end
-  local cid = rest:match("^/connections/([^/]+)$")
-  if cid then
+  local function connection(cid, f)
     local c = by_id(tok.appId, cid)
-    if not c then
-      return C.not_found(ctx, "CONNECTION_NOT_FOUND", "Connection with ID " .. cid .. " not found")
-    end
-    if method == "GET" then return C.ok({ data = resource(ctx, c) }) end
-    if method == "DELETE" then
-      state.revoke(tok.appId, c.userId, c.vehicleId)
-      drop_subscriptions(tok.appId, c.userId, c.vehicleId)
-      return C.no_content()
-    end
-    return C.invalid_path(ctx)
+    if not c then return C.not_found(ctx, "CONNECTION_NOT_FOUND", "Connection with ID " .. cid .. " not found") end
+    return f(c)
   end
-  local uid = rest:match("^/users/([^/]+)$")
-  if uid then
-    if method ~= "DELETE" then return C.invalid_path(ctx) end
+  return C.dispatch(ctx, rest, "/connections", { GET = function() return list(ctx, tok) end }, {
+    GET = function(cid) return connection(cid, function(c) return C.ok({ data = resource(ctx, c) }) end) end,
+    DELETE = function(cid)
+      return connection(cid, function(c)
+        state.revoke(tok.appId, c.userId, c.vehicleId)
+        drop_subscriptions(tok.appId, c.userId, c.vehicleId)
+        return C.no_content()
+      end)
+    end,
+  }) or C.dispatch(ctx, rest, "/users", nil, { DELETE = function(uid)
     local any = false
     for _, c in ipairs(state.connections) do
       if c.clientId == tok.appId and c.userId == uid then any = true end
@@ -185,8 +174,7 @@ function M.handle(ctx, rest, tok)
     state.revoke(tok.appId, uid, nil)
     drop_subscriptions(tok.appId, uid, nil)
     return C.no_content()
-  end
-  return nil
+  end })
 end
 
 return M

@@ -2,69 +2,18 @@
 -- subscription, SIGNAL_UPDATED when a trigger signal changes), VEHICLE_ERROR. Compact JSON signed with
 -- SC-Signature = hex HMAC-SHA256(application management token, raw body); retries at 25/50/100 s
 -- (times the configured scale) with the same eventId and a new deliveryId; every attempt is recorded.
-local json = require "smartcar_emulator.json"
-local util = require "smartcar_emulator.util"
-local state = require "smartcar_emulator.state"
 local v3 = require "smartcar_emulator.v3"
 local C = require "smartcar_emulator.v3_common"
 local conns = require "smartcar_emulator.v3_connections"
 local mgmt = require "smartcar_emulator.v3_management"
+local webhooks = require "smartcar_emulator.webhooks"
+local json, util, state, obj, arr, null = C.json, C.util, C.state, C.obj, C.arr, C.null
 
 local M = {}
-
-local obj, arr, null = json.object, json.array, json.null
 
 M.USER_AGENT = "Smartcar/4.0 (emulator)"
 M.RETRY_DELAYS = { 25, 50, 100 }
 M.LOG_MAX = 500
-
---- POST body to an http:// URL. Returns { status, headers, body } or nil, error.
-function M.post(url, headers, body, timeout_ms)
-  local scheme, host, port, path = url:match("^(%a+)://([^/:?#]+):?(%d*)([^#]*)")
-  if not scheme then return nil, "invalid URL" end
-  if scheme:lower() ~= "http" then return nil, "only http:// callback URLs are supported by the emulator" end
-  port = tonumber(port) or 80
-  if path == "" then path = "/" elseif path:sub(1, 1) == "?" then path = "/" .. path end
-  local sock = ngx.socket.tcp()
-  sock:settimeout(timeout_ms)
-  local ok, err = sock:connect(host == "localhost" and "127.0.0.1" or host, port)
-  if not ok then return nil, "connect failed: " .. tostring(err) end
-  local lines = { "POST " .. path .. " HTTP/1.1", "Host: " .. host .. ":" .. port, "User-Agent: " .. M.USER_AGENT,
-    "Content-Type: application/json", "Content-Length: " .. #body, "Connection: close" }
-  for k, v in pairs(headers) do lines[#lines + 1] = k .. ": " .. v end
-  local sent, serr = sock:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. body)
-  if not sent then sock:close(); return nil, "send failed: " .. tostring(serr) end
-  local line, rerr = sock:receive("*l")
-  if not line then sock:close(); return nil, "no response: " .. tostring(rerr) end
-  local status = tonumber(line:match("^HTTP/%d%.%d (%d%d%d)"))
-  if not status then sock:close(); return nil, "bad status line" end
-  local rh = {}
-  while true do
-    local h = sock:receive("*l")
-    if not h or h == "" then break end
-    local k, v = h:match("^([^:]+):%s*(.-)%s*$")
-    if k then rh[k:lower()] = v end
-  end
-  local rbody
-  local n = tonumber(rh["content-length"] or "")
-  if n then
-    rbody = n > 0 and sock:receive(n) or ""
-  elseif (rh["transfer-encoding"] or ""):lower():find("chunked", 1, true) then
-    local parts = {}
-    while true do
-      local size_line = sock:receive("*l")
-      local size = size_line and tonumber(size_line:match("^%x+"), 16)
-      if not size or size == 0 then break end
-      parts[#parts + 1] = sock:receive(size)
-      sock:receive("*l")
-    end
-    rbody = table.concat(parts)
-  else
-    rbody = sock:receive("*a")
-  end
-  sock:close()
-  return { status = status, headers = rh, body = rbody or "" }
-end
 
 local function amt_of(appId)
   local app = state.apps[appId]
@@ -91,8 +40,8 @@ local function attempt(ev, n)
     deliveredAt = ev.type == "VERIFY" and C.iso(deliveredAt) or math.floor(deliveredAt * 1000),
     signalCount = ev.signalCount, mode = ev.mode })
   local raw = json.encode(ev.build(meta))
-  local signature = util.hmac_sha256_hex(amt_of(w.appId), raw)
-  local res, err = M.post(ev.url, { ["SC-Signature"] = signature }, raw, s.config.deliveryTimeout * 1000)
+  local res, err, signature = webhooks.signed_post(ev.url, amt_of(w.appId), raw, s.config.deliveryTimeout * 1000,
+    M.USER_AGENT)
   local ok = res ~= nil and res.status >= 200 and res.status < 300
   local entry = obj({ "seq", "eventId", "deliveryId", "eventType", "webhookId", "vehicleId", "userId", "url",
     "attempt", "status", "ok", "error", "signature", "body", "response", "deliveredAt" }, {

@@ -2,16 +2,12 @@
 -- (webhooks are created in the Dashboard: here by the admin call POST /_emulator/v3/webhooks), and
 -- subscriptions: POST /v3/subscriptions (202, FIRST_DELIVERY follows), GET /v3/subscriptions (filters,
 -- paging), GET and DELETE /v3/subscriptions/{id}.
-local json = require "smartcar_emulator.json"
-local util = require "smartcar_emulator.util"
-local state = require "smartcar_emulator.state"
 local v3 = require "smartcar_emulator.v3"
 local C = require "smartcar_emulator.v3_common"
 local conns = require "smartcar_emulator.v3_connections"
+local util, state, obj, arr, null = C.util, C.state, C.obj, C.arr, C.null
 
 local M = {}
-
-local obj, arr, null = json.object, json.array, json.null
 
 --- {group, name, code} of a signal code known to the emulator, or nil.
 function M.descriptor(code)
@@ -202,40 +198,34 @@ end
 --- /v3/webhooks…, /v3/subscriptions…; nil when the path is not a management path.
 function M.handle(ctx, rest, tok)
   local s = C.store()
-  local method = ctx.method
-  if rest == "/webhooks" then
-    if method ~= "GET" then return C.invalid_path(ctx) end
-    return list_webhooks(ctx, tok)
-  end
-  local wid = rest:match("^/webhooks/([^/]+)$")
-  if wid then
-    if method ~= "GET" then return C.invalid_path(ctx) end
-    local w = s.webhooks[wid]
-    if not w or w.appId ~= tok.appId then
-      return C.not_found(ctx, "WEBHOOK_NOT_FOUND", "Webhook with ID " .. wid .. " not found")
-    end
-    return C.ok({ data = M.webhook_resource(w) })
-  end
-  if rest == "/subscriptions" then
-    if method == "POST" then return create_subscription(ctx, tok) end
-    if method == "GET" then return list_subscriptions(ctx, tok) end
-    return C.invalid_path(ctx)
-  end
-  local sid = rest:match("^/subscriptions/([^/]+)$")
-  if sid then
+  local function subscription(sid, f)
     M.ensure_auto(s, tok.appId)
     local sub = s.subs[sid]
     if not sub or sub.appId ~= tok.appId then
       return C.not_found(ctx, "SUBSCRIPTION_NOT_FOUND", "Subscription with ID " .. sid .. " not found")
     end
-    if method == "GET" then return C.ok({ data = sub_resource(sub) }) end
-    if method == "DELETE" then
-      s.subs[sid] = nil
-      return C.no_content()
-    end
-    return C.invalid_path(ctx)
+    return f(sub)
   end
-  return nil
+  return C.dispatch(ctx, rest, "/webhooks", { GET = function() return list_webhooks(ctx, tok) end }, {
+    GET = function(wid)
+      local w = s.webhooks[wid]
+      if not w or w.appId ~= tok.appId then
+        return C.not_found(ctx, "WEBHOOK_NOT_FOUND", "Webhook with ID " .. wid .. " not found")
+      end
+      return C.ok({ data = M.webhook_resource(w) })
+    end,
+  }) or C.dispatch(ctx, rest, "/subscriptions", {
+    POST = function() return create_subscription(ctx, tok) end,
+    GET = function() return list_subscriptions(ctx, tok) end,
+  }, {
+    GET = function(sid) return subscription(sid, function(sub) return C.ok({ data = sub_resource(sub) }) end) end,
+    DELETE = function(sid)
+      return subscription(sid, function(sub)
+        s.subs[sub.id] = nil
+        return C.no_content()
+      end)
+    end,
+  })
 end
 
 return M

@@ -49,6 +49,8 @@ function M.handle(ctx, rest)
   if not vid then return C.invalid_path(ctx) end
   local path = sub:match("^/commands/(.+)$")
   if path then return cmds.command(ctx, tok, vid, path) end
+  local sched = sub:match("^/charge%-schedules/(.+)$")
+  if sched then return cmds.schedule(ctx, tok, vid, sched) end
   if ctx.method ~= "GET" then return C.invalid_path(ctx) end
   if sub == "" then return cmds.get_vehicle(ctx, tok, vid) end
   if legacy_path(rest) then

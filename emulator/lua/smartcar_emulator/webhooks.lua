@@ -8,8 +8,11 @@ local M = {}
 
 local obj = json.object
 
---- POST body to an http:// URL. Returns { status, headers, body } or nil, error.
-function M.post(url, headers, body, timeout_ms)
+M.USER_AGENT = "Smartcar-Emulator-Webhooks/1.0"
+
+--- POST body to an http:// URL (User-Agent user_agent, default M.USER_AGENT). Returns { status, headers,
+-- body } or nil, error.
+function M.post(url, headers, body, timeout_ms, user_agent)
   local scheme, host, port, path = url:match("^(%a+)://([^/:?#]+):?(%d*)([^#]*)")
   if not scheme then return nil, "invalid URL" end
   if scheme:lower() ~= "http" then return nil, "only http:// callback URLs are supported by the emulator" end
@@ -21,7 +24,7 @@ function M.post(url, headers, body, timeout_ms)
   local ok, err = sock:connect(addr, port)
   if not ok then return nil, "connect failed: " .. tostring(err) end
   local lines = { "POST " .. path .. " HTTP/1.1", "Host: " .. host .. ":" .. port,
-    "User-Agent: Smartcar-Emulator-Webhooks/1.0", "Content-Type: application/json",
+    "User-Agent: " .. (user_agent or M.USER_AGENT), "Content-Type: application/json",
     "Content-Length: " .. #body, "Connection: close" }
   for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
   local bytes, serr = sock:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. body)
@@ -56,6 +59,14 @@ function M.post(url, headers, body, timeout_ms)
   end
   sock:close()
   return { status = status, headers = rh, body = rbody or "" }
+end
+
+--- POST the raw JSON body to url signed with SC-Signature = hex HMAC-SHA256(amt, raw) (v2 and V3
+-- deliveries alike). Returns response or nil, error message, and the signature.
+function M.signed_post(url, amt, raw, timeout_ms, user_agent)
+  local signature = util.hmac_sha256_hex(amt, raw)
+  local res, err = M.post(url, { ["SC-Signature"] = signature }, raw, timeout_ms, user_agent)
+  return res, err, signature
 end
 
 local function amt_for(args)
@@ -100,7 +111,7 @@ function M.verify(args)
   local amt = amt_for(args)
   local challenge = util.random_hex(32)
   local raw = json.encode(verify_payload(args, version, challenge))
-  local res, err = M.post(args.url, { ["SC-Signature"] = util.hmac_sha256_hex(amt, raw) }, raw, 15000)
+  local res, err = M.signed_post(args.url, amt, raw, 15000)
   if not res then
     return 200, obj({ "verified", "status", "challenge", "version", "error" },
       { verified = false, status = json.null, challenge = challenge, version = version, error = err })
@@ -167,8 +178,7 @@ function M.deliver(args)
     end
     raw = json.encode(vehicle_state_payload(args, v))
   end
-  local signature = util.hmac_sha256_hex(amt, raw)
-  local res, err = M.post(args.url, { ["SC-Signature"] = signature }, raw, 15000)
+  local res, err, signature = M.signed_post(args.url, amt, raw, 15000)
   if not res then
     return 200, obj({ "status", "body", "signature", "error" }, { status = json.null, body = raw,
       signature = signature, error = err })
