@@ -29,11 +29,7 @@ local function needs(route)
   return true
 end
 
-local function app(options)
-  local o = { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET }
-  for k, v in pairs(options or {}) do o[k] = v end
-  return smartcar.Application.new(o)
-end
+local app, header, collect = H.application, H.header, H.collect
 
 -- The recorded requests whose path starts with `prefix`.
 local function sent(prefix)
@@ -42,21 +38,6 @@ local function sent(prefix)
     if r.path:sub(1, #prefix) == prefix then out[#out + 1] = r end
   end
   return out
-end
-
-local function header(r, name)
-  local v = r.headers[name]
-  if type(v) == "table" then v = v[1] end
-  return v
-end
-
-local function collect(iterator)
-  local list = {}
-  for item, err in iterator do
-    if item == false then return nil, err end
-    list[#list + 1] = item
-  end
-  return list
 end
 
 local function sign(body) return smartcar.hashChallenge(H.AMT, body) end

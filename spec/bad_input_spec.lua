@@ -235,9 +235,11 @@ local function amethod(name, e)
 end
 amethod("token", { params = {}, args = function() return {} end })
 amethod("webhooks", { params = {}, args = function() return {} end })
+amethod("applications", { params = {}, args = function() return {} end })
 for _, m in ipairs { { "getConnection", "connectionId" }, { "deleteConnection", "connectionId" },
   { "deleteUser", "userId" }, { "getWebhook", "webhookId" }, { "unsubscribe", "subscriptionId" },
-  { "getSubscription", "subscriptionId" } } do
+  { "getSubscription", "subscriptionId" }, { "getApplication", "applicationId" },
+  { "applicationSecrets", "applicationId" } } do
   amethod(m[1], { params = { m[2] }, args = function() return { "nobody" } end })
 end
 amethod("subscribe", { params = { "webhookId", "vehicleId", "userId" },

@@ -58,14 +58,7 @@ local function fields(value, rules, path, out)
 end
 
 -- The items an iterator gives, as a list (its failure, if any, as the second result).
-local function collect(iterator)
-  local list = {}
-  for item, err in iterator do
-    if item == false then return nil, err end
-    list[#list + 1] = item
-  end
-  return list
-end
+local collect = H.collect
 
 -- A fresh emulator and a token for the default account: a BEV, a PHEV and an ICE car.
 local function fresh()
@@ -177,7 +170,7 @@ end)
 
 call("Application (API V3)", function(check)
   local t = fresh()
-  local app = smartcar.Application.new { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET }
+  local app = H.application()
   check("Application:token", nil, app:token())
   local connections, err = collect(app:eachConnection { userId = t.user_id, mode = "simulated" })
   check("V3Connection", nil, connections and connections[1], err)

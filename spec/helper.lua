@@ -3,6 +3,7 @@
 local smartcar = require "smartcar"
 local core = require "smartcar.core"
 local Client = require "smartcar.client"
+local v3_cases = require "support.v3_cases"
 
 local H = {
   CLIENT_ID = "8229df9f-91a0-4ff0-a1ae-a1f38ee24d07",
@@ -118,6 +119,15 @@ end
 function H.stats()
   return (H.admin("GET", "/_emulator/stats"))
 end
+
+--- API V3: an Application for the demo application's API credentials, with the options `extra`.
+function H.application(extra)
+  return v3_cases.application(smartcar, { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET }, extra)
+end
+
+-- A request's header (the first of a repeated one); the items an iterator gives, as a list (its
+-- failure: nil and the error). Shared with the V3 cases, which run inside nginx too.
+H.header, H.collect = v3_cases.header, v3_cases.collect
 
 --- Decode a form or query string into a table.
 function H.form(s)

@@ -6,7 +6,7 @@
 local smartcar = require "smartcar"
 local core = require "smartcar.core"
 local H = require "helper"
-local nginx = require "support.nginx"
+local shell = require "support.shell"
 
 local PLAYWRIGHT = "1.65.1"
 local CHROMIUM = os.getenv("CHROMIUM") or "/usr/bin/chromium"
@@ -16,25 +16,7 @@ local APP = { clientId = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f", clientSecret = 
 -- The first vehicle of 3-vehicles@smartcar.com, the account spec/browser/connect.js signs in with.
 local TESLA = { id = "0cca8a88-aed3-423b-9363-e3d72349260d", make = "TESLA", model = "Model 3", year = "2021" }
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
--- Run a shell command: its exit status, stdout and stderr (the same on every Lua: no os.execute results).
-local function sh(command)
-  local out, err = os.tmpname(), os.tmpname()
-  local p = assert(io.popen(("%s >%s 2>%s; echo $?"):format(command, out, err)))
-  local status = tonumber(p:read("*l"))
-  p:close()
-  local stdout, stderr = read(out), read(err)
-  os.remove(out)
-  os.remove(err)
-  return status, stdout, stderr
-end
+local read, sh = shell.read, shell.sh
 
 local function installed_playwright()
   local json = read("build/npm/node_modules/playwright-core/package.json")
@@ -52,20 +34,12 @@ describe("the OpenResty demo app in a browser", function()
       assert(status == 0 and installed_playwright() == PLAYWRIGHT, "npm install playwright-core failed: " .. err)
     end
     H.reset()
-    prefix = assert(io.popen("mktemp -d")):read("*l")
-    local started, log
-    for _ = 1, 10 do -- another port if the free one was taken meanwhile
-      local port = nginx.free_port()
-      origin = "http://127.0.0.1:" .. port
-      local env = ("env -u SMARTCAR_API_ORIGIN -u SMARTCAR_AUTH_ORIGIN -u SMARTCAR_CONNECT_ORIGIN " ..
+    origin, prefix = shell.start_example("openresty", function(at)
+      return ("env -u SMARTCAR_API_ORIGIN -u SMARTCAR_AUTH_ORIGIN -u SMARTCAR_CONNECT_ORIGIN " ..
         "-u SMARTCAR_API_V3_ORIGIN -u SMARTCAR_MANAGEMENT_API_ORIGIN SMARTCAR_EMULATOR_ORIGIN=%s " ..
         "SMARTCAR_CLIENT_ID=%s SMARTCAR_CLIENT_SECRET=%s SMARTCAR_REDIRECT_URI=%s/callback " ..
-        "SMARTCAR_MANAGEMENT_TOKEN=%s"):format(H.origin, APP.clientId, APP.clientSecret, origin, APP.amt)
-      local status
-      status, _, log = sh(env .. " examples/openresty/run " .. prefix .. " " .. port)
-      if status == 0 then started = true break end
-    end
-    assert(started, "the demo app did not start: " .. tostring(log))
+        "SMARTCAR_MANAGEMENT_TOKEN=%s"):format(H.origin, APP.clientId, APP.clientSecret, at, APP.amt)
+    end, "the demo app")
     local _, registered = H.admin("POST", "/_emulator/apps", { clientId = APP.clientId,
       clientSecret = APP.clientSecret, redirectUris = { origin .. "/callback" }, amt = APP.amt, name = APP.name })
     assert.are.equal(200, registered)
@@ -82,10 +56,7 @@ describe("the OpenResty demo app in a browser", function()
   end)
 
   teardown(function()
-    if prefix then
-      sh("examples/openresty/run --stop " .. prefix)
-      os.execute("rm -rf " .. prefix)
-    end
+    shell.stop_example("openresty", prefix)
     H.reset() -- the clock moved, an app was added: the next spec starts from a fresh emulator
   end)
 

@@ -6,27 +6,9 @@ local smartcar = require "smartcar"
 local core = require "smartcar.core"
 local socket = require "socket"
 local H = require "helper"
-local nginx = require "support.nginx"
+local shell = require "support.shell"
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
--- Run a shell command: its exit status, stdout and stderr (the same on every Lua).
-local function sh(command)
-  local out, err = os.tmpname(), os.tmpname()
-  local p = assert(io.popen(("%s >%s 2>%s; echo $?"):format(command, out, err)))
-  local status = tonumber(p:read("*l"))
-  p:close()
-  local stdout, stderr = read(out), read(err)
-  os.remove(out)
-  os.remove(err)
-  return status, stdout, stderr
-end
+local read = shell.read
 
 describe("examples/webhook-v3", function()
   local origin, prefix, created, vehicleId, userId
@@ -34,16 +16,8 @@ describe("examples/webhook-v3", function()
   setup(function()
     assert(io.open("build/luajit/smartcar/core.so"), "build the SDK for nginx first: make LUA=luajit"):close()
     H.reset()
-    prefix = assert(io.popen("mktemp -d")):read("*l")
-    local started, log
-    for _ = 1, 10 do -- another port if the free one was taken meanwhile
-      local port = nginx.free_port()
-      origin = "http://127.0.0.1:" .. port
-      local status
-      status, _, log = sh(("SMARTCAR_MANAGEMENT_TOKEN=%s examples/webhook-v3/run %s %d"):format(H.AMT, prefix, port))
-      if status == 0 then started = true break end
-    end
-    assert(started, "the example did not start: " .. tostring(log))
+    origin, prefix = shell.start_example("webhook-v3", function() return "SMARTCAR_MANAGEMENT_TOKEN=" .. H.AMT end,
+      "the example")
     -- a simulated-mode user with the emulator's three vehicles, connected to the demo app
     local t = H.token("driver@example.com", nil, "simulated")
     vehicleId, userId = t.vehicles[1], t.user_id
@@ -54,10 +28,7 @@ describe("examples/webhook-v3", function()
   end)
 
   teardown(function()
-    if prefix then
-      sh("examples/webhook-v3/run --stop " .. prefix)
-      os.execute("rm -rf " .. prefix)
-    end
+    shell.stop_example("webhook-v3", prefix)
     H.reset()
   end)
 
@@ -105,7 +76,7 @@ describe("examples/webhook-v3", function()
     assert.are.equal("VERIFY", e.type)
     assert.are.equal(created.webhook.id, e.webhookId)
     -- and the Management API says so too
-    local app = smartcar.Application.new { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET }
+    local app = H.application()
     assert.is_true(assert(app:getWebhook(created.webhook.id)).verified)
   end)
 
@@ -141,7 +112,7 @@ describe("examples/webhook-v3", function()
   end)
 
   it("gets the FIRST_DELIVERY of a subscription, then a VEHICLE_STATE when a V3 command changes a trigger", function()
-    local app = smartcar.Application.new { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET }
+    local app = H.application()
     local seen = {}
     for _, e in ipairs(received().events) do seen[e.id] = true end
     assert(app:subscribe(created.webhook.id, vehicleId, userId))

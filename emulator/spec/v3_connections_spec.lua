@@ -23,11 +23,8 @@ end
 
 describe("V3 connections", function()
   local token
-  before_each(function()
-    S.reset()
-    token = V.app_token()
-  end)
-  after_each(function() S.reset() end)
+  before_each(V.fresh(function(tok) token = tok end))
+  after_each(V.reset)
 
   it("lists a vehicle connected through Connect (live by default) with its permissions", function()
     local t = connect_live("conn@example.com", "read_odometer control_security")

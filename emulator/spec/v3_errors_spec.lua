@@ -86,11 +86,8 @@ end)
 
 describe("V3 commands to failing test-mode vehicles", function()
   local token
-  before_each(function()
-    S.reset()
-    token = V.app_token()
-  end)
-  after_each(function() S.reset() end)
+  before_each(V.fresh(function(tok) token = tok end))
+  after_each(V.reset)
 
   local function lock(t)
     return V.call("POST", "/v3/vehicles/" .. t.vehicles[1] .. "/commands/security/lock", token, t.user_id)

@@ -132,6 +132,16 @@ function V.app_token()
   return res.json.access_token
 end
 
+--- The before_each hook of a describe block whose every test starts on a fresh emulator with a new
+-- application token, handed to `set`; V.reset, its after_each hook.
+function V.fresh(set)
+  return function()
+    S.reset()
+    set(V.app_token())
+  end
+end
+function V.reset() S.reset() end
+
 --- A V3 request with an application token (and sc-user-id when given).
 function V.call(method, path, token, user, body, headers)
   local h = {}

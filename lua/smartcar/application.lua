@@ -428,6 +428,68 @@ return function(smartcar, client)
     return one(self, v3.application.getWebhook, { webhookId = webhookId })
   end
 
+  -- A list that comes in one answer (`{data = [...], meta}`): `{[key] = items flattened, meta}`.
+  local function listed(app, spec, params, key)
+    local res, err = call(app, spec, params)
+    if not res then return nil, err end
+    local body = type(res.body) == "table" and res.body or {}
+    local list = {}
+    for _, r in ipairs(type(body.data) == "table" and body.data or {}) do list[#list + 1] = flatten(r) end
+    return { [key] = list, meta = meta_of(res, body.meta) }
+  end
+
+  --- An application as the Management API describes it. Smartcar documents neither these endpoints nor
+  -- their bodies (community clients list `GET /applications...`): the fields are those the SDK reads from
+  -- a JSON:API `application` resource.
+  -- @table V3ApplicationInfo
+  -- @tfield string id the Application ID (the UUID Connect takes as `application_id`), not the API client id
+  -- @tfield string name the application's name, as in the Dashboard
+
+  --- The applications the application token sees (Management API `GET /applications`, read in one request).
+  -- @function Application:applications
+  -- @treturn[1] table `{applications, meta}`: `applications` a list (see `V3ApplicationInfo`), `meta`
+  -- `{requestId, totalCount}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError
+  -- @see V3ApplicationInfo
+  function Application:applications()
+    check_app(self, "applications")
+    return listed(self, v3.application.applications, {}, "applications")
+  end
+
+  --- One application, by its Application ID (Management API `GET /applications/{applicationId}`).
+  -- @function Application:getApplication
+  -- @tparam string applicationId the Application ID (a UUID)
+  -- @treturn[1] table the application (see `V3ApplicationInfo`), with `meta` `{requestId}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError e.g. `RESOURCE_NOT_FOUND` (404) for an application the token does not see
+  -- @see V3ApplicationInfo
+  function Application:getApplication(applicationId)
+    check_app(self, "getApplication")
+    check_id(applicationId, 1, "getApplication")
+    return one(self, v3.application.getApplication, { applicationId = applicationId })
+  end
+
+  --- An API client secret of an application, described without its value (which is shown only once, in the
+  -- Dashboard): what the SDK reads from a `secret` resource.
+  -- @table V3ApplicationSecret
+  -- @tfield string id the secret's id (not the secret)
+  -- @tfield string clientId the API client id (`client_...`) the secret authenticates
+
+  --- The API client secrets of an application, without their values (Management API
+  -- `GET /applications/{applicationId}/secrets`, read in one request).
+  -- @function Application:applicationSecrets
+  -- @tparam string applicationId the Application ID (a UUID)
+  -- @treturn[1] table `{secrets, meta}`: `secrets` a list (see `V3ApplicationSecret`), `meta` `{requestId, totalCount}`
+  -- @treturn[2] nil
+  -- @treturn[2] SmartcarError e.g. `RESOURCE_NOT_FOUND` (404) for an application the token does not see
+  -- @see V3ApplicationSecret
+  function Application:applicationSecrets(applicationId)
+    check_app(self, "applicationSecrets")
+    check_id(applicationId, 1, "applicationSecrets")
+    return listed(self, v3.application.applicationSecrets, { applicationId = applicationId }, "secrets")
+  end
+
   -- The user of a vehicle's one connection (live, else simulated), or nil.
   local function user_of(app, vehicleId)
     for _, mode in ipairs { "live", "simulated" } do
@@ -662,6 +724,12 @@ return function(smartcar, client)
     check_vehicle(self, "deleteChargeSchedule")
     check_id(scheduleId, 1, "deleteChargeSchedule")
     return run_command(self, v3.vehicle.deleteChargeSchedule, nil, { scheduleId = scheduleId })
+  end
+
+  function V3Vehicle:getChargeSchedule(scheduleId)
+    local app = check_vehicle(self, "getChargeSchedule")
+    check_id(scheduleId, 1, "getChargeSchedule")
+    return one(app, v3.vehicle.getChargeSchedule, { vehicleId = self.id, userId = self.userId, scheduleId = scheduleId })
   end
 
   local set_limit, set_destination = V3Vehicle.setChargeLimit, V3Vehicle.setDestination

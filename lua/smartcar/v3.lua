@@ -38,6 +38,14 @@ M.application = {
   subscribe = row { method = "POST", origin = "managementApiOrigin", path = "/subscriptions" },
   getSubscription = row { method = "GET", origin = "managementApiOrigin", path = "/subscriptions/{subscriptionId}",
     args = { "subscriptionId" } },
+  -- Applications (reference 3.13): listed by community clients only, their bodies unconfirmed; the SDK reads
+  -- JSON:API `application` resources (`attributes.name`) and `secret` resources without a value (the
+  -- emulator's proposal). No `sc-user-id` (not documented for the Management API), no paging (none known).
+  applications = row { method = "GET", origin = "managementApiOrigin", path = "/applications" },
+  getApplication = row { method = "GET", origin = "managementApiOrigin", path = "/applications/{applicationId}",
+    args = { "applicationId" } },
+  applicationSecrets = row { method = "GET", origin = "managementApiOrigin",
+    path = "/applications/{applicationId}/secrets", args = { "applicationId" } },
 }
 
 -- The lists, paged by `page[number]`/`page[size]` (reference 1.3, 3.1, 3.11, 3.12). `filters`: the
@@ -135,6 +143,18 @@ M.vehicle = {
   command("deleteChargeSchedule", "delete", "Deletes a charge schedule, by the `scheduleId` its creation returned.",
     { method = "DELETE", path = "/vehicles/{vehicleId}/charge-schedules/{scheduleId}", returns = SCHEDULE,
       params = { { "scheduleId", "string", "the schedule's id, e.g. `sched_...`" } } }),
+  -- The schedule itself (reference 3.9/3.10: the path is the executions' `links.schedule`, "retrieve" is in the
+  -- spec's tags; its body is unconfirmed: a `charge-schedule` resource, the emulator's proposal). A read, not a
+  -- command: `sc-user-id` as on every charge-schedule path (reference 2.2).
+  row { name = "getChargeSchedule", method = "GET", origin = "vehicleOrigin",
+    path = "/vehicles/{vehicleId}/charge-schedules/{scheduleId}", headers = USER,
+    params = { { "scheduleId", "string", "the schedule's id, e.g. `sched_...` (a creation's `scheduleId`)" } },
+    doc = "One charge schedule, by the `scheduleId` its creation returned (Smartcar does not document this " ..
+      "body: the fields below are what the SDK reads).",
+    returns = { id = "string: the schedule's id, e.g. `sched_...`",
+      scheduleType = "string: `daily`, `weekly` or `workweek` (as the API sends it)",
+      parameters = SCHEDULE.parameters,
+      createdAt = "string: ISO-8601, when the schedule was created (nil when not sent)" } },
 }
 for _, r in ipairs(M.vehicle) do M.vehicle[r.name] = r end
 for name, r in pairs(M.application) do r.name = name end

@@ -9,7 +9,8 @@
 --            back serialized from nginx). env: admin(method, path, body) -> body table, status; clock() -> s
 --   check    function(outcome, ctx, log, H): the busted assertions, in the spec's process; `log` the
 --            requests the emulator recorded while the case ran
--- Only `run` reaches nginx: nothing here requires busted or the helper at load time.
+-- Only `run` reaches nginx: nothing here requires busted or the helper at load time (so spec/helper.lua
+-- hands the SDK-side helpers below, application, collect and header, to the other specs).
 local M = {}
 
 -- busted's assert (the spec hands it over: a required module sees the plain assert)
@@ -26,16 +27,22 @@ local function outcome(res, err)
 end
 M.outcome = outcome
 
+--- An Application of module `sc` for the credentials of `ctx` (clientId, clientSecret), with the
+-- options `extra`.
 local function application(sc, ctx, extra)
   local o = { clientId = ctx.clientId, clientSecret = ctx.clientSecret }
   for k, v in pairs(extra or {}) do o[k] = v end
   return sc.Application.new(o)
 end
+M.application = application
 
+--- The V3 vehicle of `ctx` (vehicleId, for userId) through `app` (default: a new Application).
 local function vehicle(sc, ctx, app)
   return (app or application(sc, ctx)):vehicle(ctx.vehicleId, ctx.userId)
 end
+M.vehicle = vehicle
 
+--- The items an iterator gives, as a list (its failure, if any: nil and the error).
 local function collect(iterator)
   local list = {}
   for item, err in iterator do
@@ -44,9 +51,30 @@ local function collect(iterator)
   end
   return list
 end
+M.collect = collect
+
+-- A case's run on a new Application of its ctx: `f(app, ctx, sc, env)` -> the outcome, which gets the
+-- app token (cached by then: no request).
+local function on_app(f)
+  return function(sc, ctx, env)
+    local app = application(sc, ctx)
+    local o = f(app, ctx, sc, env)
+    o.token = app:token()
+    return o
+  end
+end
+
+-- A run of one call of the Application, `call(app, ctx)` -> res, err; or of its vehicle, `call(v, ctx)`.
+local function app_call(call)
+  return on_app(function(app, ctx) return outcome(call(app, ctx)) end)
+end
+local function vehicle_call(call)
+  return on_app(function(app, ctx, sc) return outcome(call(vehicle(sc, ctx, app), ctx)) end)
+end
 
 -- Spec-side helpers -----------------------------------------------------------------------------
 
+--- A request's header (the first of a repeated one).
 local function header(r, name)
   local v = r.headers[name]
   if type(v) == "table" then v = v[1] end
@@ -100,6 +128,24 @@ local function request_id(meta)
   assert.are.equal("string", type(meta and meta.requestId))
 end
 
+-- The check of a case whose only API call, sent as `want(ctx)`, succeeds: `more(out.res, ctx)` checks
+-- the result, which carries meta.requestId.
+local function succeeds_once(want, more)
+  return function(out, ctx, log)
+    one_call(log, want(ctx), out)
+    assert.is_nil(out.err)
+    more(out.res, ctx)
+    request_id(out.res.meta)
+  end
+end
+
+-- `want` of a call to /v3/vehicles/{the ctx's vehicle}`suffix`, as its user (sc-user-id).
+local function to_vehicle(method, suffix, body)
+  return function(ctx)
+    return { method = method, path = "/v3/vehicles/" .. ctx.vehicleId .. suffix, user = ctx.userId, body = body }
+  end
+end
+
 -- The fields of an SDK error made from a V3 `errors` body.
 local ERROR_FIELDS = { "attempts", "code", "description", "docURL", "errors", "message", "name", "requestId",
   "resolution", "statusCode", "title", "type" }
@@ -113,22 +159,39 @@ local function driver(H)
     vehicleId = t.vehicles[1], vehicles = t.vehicles }
 end
 
-local function with_connection(H, smartcar)
-  local ctx = driver(H)
-  local app = smartcar.Application.new { clientId = ctx.clientId, clientSecret = ctx.clientSecret }
-  local list = assert(collect(app:eachConnection { userId = ctx.userId, mode = "simulated" }))
-  ctx.connectionId, ctx.connectionVehicleId = list[1].id, list[1].vehicleId
-  return ctx
+-- A prepare: the driver, then `more(H, ctx, smartcar)` (the emulator's admin API, faults, fixtures).
+local function driver_and(more)
+  return function(H, smartcar)
+    local ctx = driver(H)
+    more(H, ctx, smartcar)
+    return ctx
+  end
 end
 
+local with_webhook = driver_and(function(H, ctx) ctx.webhookId = H.WEBHOOK_ID end)
+
+local with_connection = driver_and(function(_, ctx, smartcar)
+  local list = assert(collect(application(smartcar, ctx):eachConnection { userId = ctx.userId, mode = "simulated" }))
+  ctx.connectionId, ctx.connectionVehicleId = list[1].id, list[1].vehicleId
+end)
+
 local function with_subscription(H, smartcar)
-  local ctx = driver(H)
-  ctx.webhookId = H.WEBHOOK_ID
-  local app = smartcar.Application.new { clientId = ctx.clientId, clientSecret = ctx.clientSecret }
+  local ctx = with_webhook(H)
+  local app = application(smartcar, ctx)
   assert(app:subscribe(ctx.webhookId, ctx.vehicleId, ctx.userId))
   local subs = assert(collect(app:eachSubscription { webhookId = ctx.webhookId }))
   ctx.subscriptionId = subs[1].id
   return ctx
+end
+
+-- Commands answered 3 s after they are sent, long-running (202) after 1 s.
+local slow_commands = driver_and(function(H)
+  H.admin("POST", "/_emulator/v3/config", { commandDelay = 3, longRunningThreshold = 1 })
+end)
+
+-- The next `count` vehicle calls answered 401.
+local function unauthorized(count)
+  return driver_and(function(H) H.fault("status:401", count, "^/v3/vehicles/") end)
 end
 
 -- The cases -------------------------------------------------------------------------------------
@@ -160,16 +223,11 @@ case { name = "POST /oauth2/token: the client-credentials grant as a form, no Au
   end }
 
 case { name = "GET /v3/connections: every page, the filters and page parameters encoded",
-  prepare = function(H)
-    local ctx = driver(H)
-    H.admin("POST", "/_emulator/connections", { count = 3, userId = ctx.userId })
-    return ctx
-  end,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
+  prepare = driver_and(function(H, ctx) H.admin("POST", "/_emulator/connections", { count = 3, userId = ctx.userId }) end),
+  run = on_app(function(app, ctx)
     local list, err = collect(app:eachConnection { userId = ctx.userId, mode = "live", pageSize = 2 })
-    return { res = list, err = err, token = app:token() }
-  end,
+    return { res = list, err = err }
+  end),
   check = function(out, ctx, log)
     assert.is_nil(out.err)
     assert.are.equal(3, #out.res)
@@ -188,32 +246,22 @@ case { name = "GET /v3/connections: every page, the filters and page parameters 
 
 case { name = "GET /v3/connections/{id}",
   prepare = with_connection,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
-    local o = outcome(app:getConnection(ctx.connectionId))
-    o.token = app:token()
-    return o
-  end,
-  check = function(out, ctx, log)
-    one_call(log, { method = "GET", path = "/v3/connections/" .. ctx.connectionId }, out)
-    assert.is_nil(out.err)
-    assert.are.same({ "createdAt", "id", "meta", "permissions", "updatedAt", "userId", "vehicle", "vehicleId" },
-      keys(out.res))
-    assert.are.same({ ctx.connectionId, ctx.userId, ctx.connectionVehicleId },
-      { out.res.id, out.res.userId, out.res.vehicleId })
-    assert.are.same({ "make", "mode", "model", "powertrainType", "year" }, keys(out.res.vehicle))
-    request_id(out.res.meta)
-  end }
+  run = app_call(function(app, ctx) return app:getConnection(ctx.connectionId) end),
+  check = succeeds_once(function(ctx) return { method = "GET", path = "/v3/connections/" .. ctx.connectionId } end,
+    function(res, ctx)
+      assert.are.same({ "createdAt", "id", "meta", "permissions", "updatedAt", "userId", "vehicle", "vehicleId" },
+        keys(res))
+      assert.are.same({ ctx.connectionId, ctx.userId, ctx.connectionVehicleId }, { res.id, res.userId, res.vehicleId })
+      assert.are.same({ "make", "mode", "model", "powertrainType", "year" }, keys(res.vehicle))
+    end) }
 
 case { name = "DELETE /v3/connections/{id} (204: {meta}), then 404 RESOURCE_NOT_FOUND",
   prepare = with_connection,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
+  run = on_app(function(app, ctx)
     local o = outcome(app:deleteConnection(ctx.connectionId))
     o.after = outcome(app:getConnection(ctx.connectionId))
-    o.token = app:token()
     return o
-  end,
+  end),
   check = function(out, ctx, log)
     local calls = api(log)
     assert.are.equal(2, #calls)
@@ -226,44 +274,25 @@ case { name = "DELETE /v3/connections/{id} (204: {meta}), then 404 RESOURCE_NOT_
 
 case { name = "DELETE /v3/users/{id} (204: {meta})",
   prepare = driver,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
-    local o = outcome(app:deleteUser(ctx.userId))
-    o.token = app:token()
-    return o
-  end,
-  check = function(out, ctx, log)
-    one_call(log, { method = "DELETE", path = "/v3/users/" .. ctx.userId }, out)
-    assert.is_nil(out.err)
-    assert.are.same({ "meta" }, keys(out.res))
-    request_id(out.res.meta)
-  end }
+  run = app_call(function(app, ctx) return app:deleteUser(ctx.userId) end),
+  check = succeeds_once(function(ctx) return { method = "DELETE", path = "/v3/users/" .. ctx.userId } end,
+    function(res) assert.are.same({ "meta" }, keys(res)) end) }
 
 case { name = "GET /v3/vehicles/{id}: no sc-user-id",
   prepare = driver,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
-    local o = outcome(vehicle(sc, ctx, app):attributes())
-    o.token = app:token()
-    return o
-  end,
-  check = function(out, ctx, log)
-    one_call(log, { method = "GET", path = "/v3/vehicles/" .. ctx.vehicleId }, out)
-    assert.is_nil(out.err)
-    assert.are.same({ "id", "make", "meta", "mode", "model", "powertrainType", "year" }, keys(out.res))
-    assert.are.same({ ctx.vehicleId, "TESLA", "Model 3", 2021, "BEV", "simulated" },
-      { out.res.id, out.res.make, out.res.model, out.res.year, out.res.powertrainType, out.res.mode })
-    request_id(out.res.meta)
-  end }
+  run = vehicle_call(function(v) return v:attributes() end),
+  check = succeeds_once(function(ctx) return { method = "GET", path = "/v3/vehicles/" .. ctx.vehicleId } end,
+    function(res, ctx)
+      assert.are.same({ "id", "make", "meta", "mode", "model", "powertrainType", "year" }, keys(res))
+      assert.are.same({ ctx.vehicleId, "TESLA", "Model 3", 2021, "BEV", "simulated" },
+        { res.id, res.make, res.model, res.year, res.powertrainType, res.mode })
+    end) }
 
 case { name = "GET /v3/vehicles/{id} of an unknown vehicle: the V3 error with every field",
   prepare = driver,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
-    local o = outcome(app:vehicle("00000000-0000-4000-8000-000000000000", ctx.userId):attributes())
-    o.token = app:token()
-    return o
-  end,
+  run = app_call(function(app, ctx)
+    return app:vehicle("00000000-0000-4000-8000-000000000000", ctx.userId):attributes()
+  end),
   check = function(out, _, log)
     one_call(log, { method = "GET", path = "/v3/vehicles/00000000-0000-4000-8000-000000000000" }, out)
     local err = out.err
@@ -280,17 +309,12 @@ case { name = "GET /v3/vehicles/{id} of an unknown vehicle: the V3 error with ev
 
 case { name = "GET /v3/vehicles/{id}/signals: sc-user-id, every page",
   prepare = driver,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
-    local o = outcome(vehicle(sc, ctx, app):signals())
-    o.token = app:token()
-    return o
-  end,
+  run = vehicle_call(function(v) return v:signals() end),
   check = function(out, ctx, log)
     assert.is_nil(out.err)
     local calls = api(log)
     assert.is_true(#calls >= 1)
-    wire(calls[1], { method = "GET", path = "/v3/vehicles/" .. ctx.vehicleId .. "/signals", user = ctx.userId }, out)
+    wire(calls[1], to_vehicle("GET", "/signals")(ctx), out)
     for i = 2, #calls do
       assert.are.equal(("page=%d&"):format(i), calls[i].query:match("^page=%d+&"))
       wire(calls[i], { method = "GET", path = calls[1].path, query = calls[i].query, user = ctx.userId }, out)
@@ -312,23 +336,14 @@ case { name = "GET /v3/vehicles/{id}/signals: sc-user-id, every page",
 
 case { name = "GET /v3/vehicles/{id}/signals/{code}: sc-user-id",
   prepare = driver,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
-    local o = outcome(vehicle(sc, ctx, app):signal("odometer-traveleddistance"))
-    o.token = app:token()
-    return o
-  end,
-  check = function(out, ctx, log)
-    one_call(log, { method = "GET", path = "/v3/vehicles/" .. ctx.vehicleId .. "/signals/odometer-traveleddistance",
-      user = ctx.userId }, out)
-    assert.is_nil(out.err)
+  run = vehicle_call(function(v) return v:signal("odometer-traveleddistance") end),
+  check = succeeds_once(to_vehicle("GET", "/signals/odometer-traveleddistance"), function(res)
     assert.are.same({ "body", "code", "group", "meta", "name", "oemUpdatedAt", "retrievedAt", "status", "unit", "value" },
-      keys(out.res))
+      keys(res))
     assert.are.same({ "odometer-traveleddistance", "Odometer", "TraveledDistance", "SUCCESS", "kilometers" },
-      { out.res.code, out.res.group, out.res.name, out.res.status, out.res.unit })
-    assert.are.equal(out.res.body.value, out.res.value)
-    request_id(out.res.meta)
-  end }
+      { res.code, res.group, res.name, res.status, res.unit })
+    assert.are.equal(res.body.value, res.value)
+  end) }
 
 -- The commands (reference 3.8): path, body, commandType.
 local COMMANDS = {
@@ -348,24 +363,14 @@ for _, c in ipairs(COMMANDS) do
   local method, path, kind, args, body = c[1], c[2], c[3], c[4] or {}, c[5]
   case { name = "POST /v3/vehicles/{id}/commands/" .. path .. " (" .. method .. ")",
     prepare = driver,
-    run = function(sc, ctx)
-      local app = application(sc, ctx)
-      local v = vehicle(sc, ctx, app)
-      local o = outcome(v[method](v, unpack(args)))
-      o.token = app:token()
-      return o
-    end,
-    check = function(out, ctx, log)
-      one_call(log, { method = "POST", path = "/v3/vehicles/" .. ctx.vehicleId .. "/commands/" .. path,
-        user = ctx.userId, body = body }, out)
-      assert.is_nil(out.err)
-      assert.are.same(COMMAND_FIELDS, keys(out.res))
+    run = vehicle_call(function(v) return v[method](v, unpack(args)) end),
+    check = succeeds_once(to_vehicle("POST", "/commands/" .. path, body), function(res)
+      assert.are.same(COMMAND_FIELDS, keys(res))
       assert.are.same({ kind, "SUCCESS", "sync", "number" },
-        { out.res.commandType, out.res.status, out.res.executionMode, type(out.res.durationInSeconds) })
-      assert.are.equal("exec_", out.res.id:sub(1, 5))
-      assert.are.same({ "string", "string" }, { type(out.res.executedAt), type(out.res.completedAt) })
-      request_id(out.res.meta)
-    end }
+        { res.commandType, res.status, res.executionMode, type(res.durationInSeconds) })
+      assert.are.equal("exec_", res.id:sub(1, 5))
+      assert.are.same({ "string", "string" }, { type(res.executedAt), type(res.completedAt) })
+    end) }
 end
 
 -- Charge schedules (reference 3.9).
@@ -385,52 +390,37 @@ local SCHEDULES = {
     '{"data":{"attributes":{' .. LOCATION_JSON .. ',"weekdays":{"startTime":"01:00","stopTime":"05:00"},' ..
     '"weekends":{"startTime":"00:00","stopTime":"06:00"}}}}' },
 }
-local function check_schedule(res, action, kind, ctx)
-  assert.are.same(SCHEDULE_FIELDS, keys(res))
-  assert.are.same({ action, kind, "SUCCESS", "string", "string" },
-    { res.action, res.scheduleType, res.status, type(res.id), type(res.scheduleId) })
-  assert.are.equal("/vehicles/" .. ctx.vehicleId .. "/charge-schedules/" .. res.scheduleId, res.schedule)
-  request_id(res.meta)
-end
 for _, s in ipairs(SCHEDULES) do
   local method, kind, schedule, body = s[1], s[2], s[3], s[4]
   case { name = "POST /v3/vehicles/{id}/charge-schedules/" .. kind .. " (" .. method .. ")",
     prepare = driver,
-    run = function(sc, ctx)
-      local app = application(sc, ctx)
-      local v = vehicle(sc, ctx, app)
-      local o = outcome(v[method](v, schedule))
-      o.token = app:token()
-      return o
-    end,
-    check = function(out, ctx, log)
-      one_call(log, { method = "POST", path = "/v3/vehicles/" .. ctx.vehicleId .. "/charge-schedules/" .. kind,
-        user = ctx.userId, body = body }, out)
-      assert.is_nil(out.err)
-      check_schedule(out.res, "create", kind, ctx)
-      local p = out.res.parameters
+    run = vehicle_call(function(v) return v[method](v, schedule) end),
+    check = succeeds_once(to_vehicle("POST", "/charge-schedules/" .. kind, body), function(res, ctx)
+      assert.are.same(SCHEDULE_FIELDS, keys(res))
+      assert.are.same({ "create", kind, "SUCCESS", "string", "string" },
+        { res.action, res.scheduleType, res.status, type(res.id), type(res.scheduleId) })
+      assert.are.equal("/vehicles/" .. ctx.vehicleId .. "/charge-schedules/" .. res.scheduleId, res.schedule)
+      local p = res.parameters
       assert.are.same(LOCATION, p.location)
       if kind == "daily" then assert.are.same({ "08:00", "10:00" }, { p.startTime, p.stopTime }) end
-    end }
+    end) }
 end
 
 case { name = "DELETE /v3/vehicles/{id}/charge-schedules/{scheduleId} (deleteChargeSchedule)",
   prepare = driver,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
+  run = on_app(function(app, ctx, sc)
     local v = vehicle(sc, ctx, app)
     local created = outcome(v:createDailyChargeSchedule(SCHEDULES[1][3]))
     local o = created.res and outcome(v:deleteChargeSchedule(created.res.scheduleId)) or created
-    o.created, o.token = created, app:token()
+    o.created = created
     return o
-  end,
+  end),
   check = function(out, ctx, log)
     assert.is_nil(out.created.err)
     local calls = api(log)
     assert.are.equal(2, #calls)
     local id = out.created.res.scheduleId
-    wire(calls[2], { method = "DELETE", path = "/v3/vehicles/" .. ctx.vehicleId .. "/charge-schedules/" .. id,
-      user = ctx.userId }, out)
+    wire(calls[2], to_vehicle("DELETE", "/charge-schedules/" .. id)(ctx), out)
     assert.is_nil(out.err)
     assert.are.equal(id, out.res.scheduleId)
     assert.are.same({ "delete", "SUCCESS" }, { out.res.action, out.res.status })
@@ -438,18 +428,12 @@ case { name = "DELETE /v3/vehicles/{id}/charge-schedules/{scheduleId} (deleteCha
   end }
 
 case { name = "GET /v3/webhooks (every page) and GET /v3/webhooks/{id}",
-  prepare = function(H)
-    local ctx = driver(H)
-    ctx.webhookId = H.WEBHOOK_ID
-    return ctx
-  end,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
+  prepare = with_webhook,
+  run = on_app(function(app, ctx)
     local o = outcome(app:webhooks())
     o.one = outcome(app:getWebhook(ctx.webhookId))
-    o.token = app:token()
     return o
-  end,
+  end),
   check = function(out, _, log, H)
     local calls = api(log)
     assert.are.equal(2, #calls)
@@ -470,18 +454,12 @@ case { name = "GET /v3/webhooks (every page) and GET /v3/webhooks/{id}",
   end }
 
 case { name = "POST /v3/subscriptions (its JSON:API body; 202), and 409 for a second one",
-  prepare = function(H)
-    local ctx = driver(H)
-    ctx.webhookId = H.WEBHOOK_ID
-    return ctx
-  end,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
+  prepare = with_webhook,
+  run = on_app(function(app, ctx, sc)
     local o = outcome(app:subscribe(ctx.webhookId, vehicle(sc, ctx, app)))
     o.again = outcome(app:subscribe(ctx.webhookId, ctx.vehicleId, ctx.userId))
-    o.token = app:token()
     return o
-  end,
+  end),
   check = function(out, ctx, log, H)
     local calls = api(log)
     assert.are.equal(2, #calls)
@@ -497,16 +475,14 @@ case { name = "POST /v3/subscriptions (its JSON:API body; 202), and 409 for a se
 
 case { name = "GET /v3/subscriptions (filters, pages), GET and DELETE /v3/subscriptions/{id}",
   prepare = with_subscription,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
+  run = on_app(function(app, ctx)
     local list, err = collect(app:eachSubscription { webhookId = ctx.webhookId, vehicleId = ctx.vehicleId,
       pageSize = 5 })
     local o = { res = list, err = err }
     o.one = outcome(app:getSubscription(ctx.subscriptionId))
     o.removed = outcome(app:unsubscribe(ctx.subscriptionId))
-    o.token = app:token()
     return o
-  end,
+  end),
   check = function(out, ctx, log)
     local calls = api(log)
     assert.are.equal(3, #calls)
@@ -605,17 +581,8 @@ case { name = "an app token the emulator revoked: one new token, the call repeat
   end }
 
 case { name = "a 401 answered again with the new token is returned: one refresh, one repeat, never a loop",
-  prepare = function(H)
-    local ctx = driver(H)
-    H.fault("status:401", 3, "^/v3/vehicles/")
-    return ctx
-  end,
-  run = function(sc, ctx)
-    local app = application(sc, ctx)
-    local o = outcome(vehicle(sc, ctx, app):attributes())
-    o.token = app:token()
-    return o
-  end,
+  prepare = unauthorized(3),
+  run = vehicle_call(function(v) return v:attributes() end),
   check = function(out, _, log)
     assert.is_nil(out.res)
     assert.are.same({ 401, "UNAUTHORIZED" }, { out.err.statusCode, out.err.code:upper() }) -- the fault's body
@@ -626,11 +593,7 @@ case { name = "a 401 answered again with the new token is returned: one refresh,
 
 -- Where the app token and the client secret could show: nowhere but the token itself.
 case { name = "the app token and the secret are never printed: tostring, fields, errors, onResponse",
-  prepare = function(H)
-    local ctx = driver(H)
-    H.fault("status:401", 2, "^/v3/vehicles/")
-    return ctx
-  end,
+  prepare = unauthorized(2),
   run = function(sc, ctx)
     local infos = {}
     sc.configure { onResponse = function(info) infos[#infos + 1] = info end }
@@ -673,11 +636,7 @@ case { name = "the app token and the secret are never printed: tostring, fields,
 
 case { name = "a long-running command (202, the body finished 3 s later) returns its final status, sent once",
   options = { timeout = 1000 }, -- below the 3 s: the command's own deadline carries it
-  prepare = function(H)
-    local ctx = driver(H)
-    H.admin("POST", "/_emulator/v3/config", { commandDelay = 3, longRunningThreshold = 1 })
-    return ctx
-  end,
+  prepare = slow_commands,
   run = function(sc, ctx, env)
     local statuses = {}
     sc.configure { onResponse = function(info) statuses[#statuses + 1] = info.status end }
@@ -699,11 +658,7 @@ case { name = "a long-running command (202, the body finished 3 s later) returns
 
 case { name = "a command is never sent twice: a long-running one past its deadline, a 503, with retries on",
   options = { timeout = 1000, retry = { attempts = 3, baseDelay = 10, maxDelay = 10 } },
-  prepare = function(H)
-    local ctx = driver(H)
-    H.admin("POST", "/_emulator/v3/config", { commandDelay = 3, longRunningThreshold = 1 })
-    return ctx
-  end,
+  prepare = slow_commands,
   run = function(sc, ctx, env)
     local app = application(sc, ctx, { commandTimeout = 1200 })
     local v = vehicle(sc, ctx, app)

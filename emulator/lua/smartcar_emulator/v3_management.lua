@@ -1,7 +1,8 @@
 -- Management API v3 on the emulator's origin: GET /v3/webhooks (filters, paging), GET /v3/webhooks/{id}
 -- (webhooks are created in the Dashboard: here by the admin call POST /_emulator/v3/webhooks), and
 -- subscriptions: POST /v3/subscriptions (202, FIRST_DELIVERY follows), GET /v3/subscriptions (filters,
--- paging), GET and DELETE /v3/subscriptions/{id}.
+-- paging), GET and DELETE /v3/subscriptions/{id}; GET /v3/applications, /v3/applications/{id} and
+-- /v3/applications/{id}/secrets (reference §3.13, community only: the bodies are this emulator's proposal).
 local v3 = require "smartcar_emulator.v3"
 local C = require "smartcar_emulator.v3_common"
 local conns = require "smartcar_emulator.v3_connections"
@@ -195,7 +196,68 @@ local function list_subscriptions(ctx, tok)
     { "filter[vehicle.mode]", mode } }))
 end
 
---- /v3/webhooks…, /v3/subscriptions…; nil when the path is not a management path.
+-- Applications (reference §3.13: paths from community clients, bodies [UNCONFIRMED], chosen here) ------------
+-- An application token sees its own application only: the one its API credentials belong to (the demo app's,
+-- or the application the admin call POST /_emulator/v3/credentials named); any other id is 404
+-- APPLICATION_NOT_FOUND, as another application's webhooks are. A resource is {id (the Application ID), type
+-- "application", attributes {name}, links {self}}; a list is {data, meta {totalCount}, links {self}}, unpaged.
+-- The secrets are listed as {id, type "secret", attributes {clientId}}: never a secret's value, nor a part of it.
+
+local function application_resource(app)
+  return obj({ "id", "type", "attributes", "links" }, { id = app.clientId, type = "application",
+    attributes = obj({ "name" }, { name = app.name }), links = { self = "/applications/" .. app.clientId } })
+end
+
+-- The API client secrets of an application: one resource per secret of each of its API client ids (sorted),
+-- the id derived from the client id and the secret's position only.
+local function secret_resources(s, appId)
+  local ids = {}
+  for cid, cred in pairs(s.creds) do
+    if cred.appId == appId then ids[#ids + 1] = cid end
+  end
+  table.sort(ids)
+  local out = arr()
+  for _, cid in ipairs(ids) do
+    for i = 1, #s.creds[cid].secrets do
+      out[#out + 1] = obj({ "id", "type", "attributes" }, { id = util.uuid(state.seed, "v3-secret:" .. cid .. ":" .. i),
+        type = "secret", attributes = obj({ "clientId" }, { clientId = cid }) })
+    end
+  end
+  return out
+end
+
+local function collection(list, self)
+  return obj({ "data", "meta", "links" }, { data = list, meta = { totalCount = #list }, links = { self = self } })
+end
+
+local function applications(ctx, rest, tok)
+  local s = C.store()
+  local function application(aid, f)
+    local app = state.apps[aid]
+    if aid ~= tok.appId or not app then
+      return C.not_found(ctx, "APPLICATION_NOT_FOUND", "Application with ID " .. aid .. " not found")
+    end
+    return f(app)
+  end
+  local aid = rest:match("^/applications/([^/]+)/secrets$")
+  if aid then
+    if ctx.method ~= "GET" then return C.invalid_path(ctx) end
+    return application(aid, function(app)
+      return C.ok(collection(secret_resources(s, app.clientId), "/applications/" .. app.clientId .. "/secrets"))
+    end)
+  end
+  return C.dispatch(ctx, rest, "/applications", {
+    GET = function()
+      local list = arr()
+      if state.apps[tok.appId] then list[1] = application_resource(state.apps[tok.appId]) end
+      return C.ok(collection(list, "/applications"))
+    end,
+  }, {
+    GET = function(id) return application(id, function(app) return C.ok({ data = application_resource(app) }) end) end,
+  })
+end
+
+--- /v3/webhooks…, /v3/subscriptions…, /v3/applications…; nil when the path is not a management path.
 function M.handle(ctx, rest, tok)
   local s = C.store()
   local function subscription(sid, f)
@@ -225,7 +287,7 @@ function M.handle(ctx, rest, tok)
         return C.no_content()
       end)
     end,
-  })
+  }) or applications(ctx, rest, tok)
 end
 
 return M

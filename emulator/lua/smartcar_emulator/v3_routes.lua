@@ -18,12 +18,13 @@ end
 local function app_only_path(rest)
   return rest == "/connections" or rest:find("^/connections/") ~= nil or rest:find("^/users/") ~= nil or
     rest == "/webhooks" or rest:find("^/webhooks/") ~= nil or rest == "/subscriptions" or
-    rest:find("^/subscriptions/") ~= nil or rest:find("^/vehicles/[^/]+/commands/") ~= nil or
+    rest:find("^/subscriptions/") ~= nil or rest == "/applications" or rest:find("^/applications/") ~= nil or
+    rest:find("^/vehicles/[^/]+/commands/") ~= nil or
     rest:find("^/vehicles/[^/]+/charge%-schedules") ~= nil
 end
 
 local function is_management(rest)
-  return rest:find("^/webhooks") ~= nil or rest:find("^/subscriptions") ~= nil
+  return rest:find("^/webhooks") ~= nil or rest:find("^/subscriptions") ~= nil or rest:find("^/applications") ~= nil
 end
 
 --- /v3 + rest
