@@ -152,12 +152,16 @@ local ERROR_FIELDS = { "attempts", "code", "description", "docURL", "errors", "m
 
 -- Fixtures ----------------------------------------------------------------------------------------
 
--- A simulated vehicle of a fresh user (its connection is the Application's).
-local function driver(H)
-  local t = H.token("driver@example.com", nil, nil)
-  return { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET, userId = t.user_id,
-    vehicleId = t.vehicles[1], vehicles = t.vehicles }
+-- A prepare: a vehicle of a fresh user (its connection is the Application's), connected in `mode`
+-- (nil: the token shortcut's test mode; "simulated": changes are kept).
+local function driver_in(mode)
+  return function(H)
+    local t = H.token("driver@example.com", nil, mode)
+    return { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET, userId = t.user_id,
+      vehicleId = t.vehicles[1], vehicles = t.vehicles }
+  end
 end
+local driver = driver_in(nil)
 
 -- A prepare: the driver, then `more(H, ctx, smartcar)` (the emulator's admin API, faults, fixtures).
 local function driver_and(more)
@@ -425,6 +429,51 @@ case { name = "DELETE /v3/vehicles/{id}/charge-schedules/{scheduleId} (deleteCha
     assert.are.equal(id, out.res.scheduleId)
     assert.are.same({ "delete", "SUCCESS" }, { out.res.action, out.res.status })
     request_id(out.res.meta)
+  end }
+
+case { name = "GET /v3/vehicles/{id}/charge-schedules/{scheduleId} (getChargeSchedule)",
+  prepare = driver_in("simulated"),
+  run = on_app(function(app, ctx, sc)
+    local v = vehicle(sc, ctx, app)
+    local created = outcome(v:createDailyChargeSchedule(SCHEDULES[1][3]))
+    local o = created.res and outcome(v:getChargeSchedule(created.res.scheduleId)) or created
+    o.created = created
+    return o
+  end),
+  check = function(out, ctx, log)
+    assert.is_nil(out.created.err)
+    local calls = api(log)
+    assert.are.equal(2, #calls)
+    local id = out.created.res.scheduleId
+    wire(calls[2], to_vehicle("GET", "/charge-schedules/" .. id)(ctx), out)
+    assert.is_nil(out.err)
+    assert.are.same({ "createdAt", "id", "meta", "parameters", "scheduleType" }, keys(out.res))
+    assert.are.same({ id, "daily", LOCATION }, { out.res.id, out.res.scheduleType, out.res.parameters.location })
+    request_id(out.res.meta)
+  end }
+
+case { name = "GET /v3/applications, /v3/applications/{id} and /v3/applications/{id}/secrets: no sc-user-id",
+  prepare = function(H)
+    return { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET, applicationId = H.CLIENT_ID }
+  end,
+  run = on_app(function(app, ctx)
+    local o = outcome(app:applications())
+    o.one, o.secrets = outcome(app:getApplication(ctx.applicationId)), outcome(app:applicationSecrets(ctx.applicationId))
+    return o
+  end),
+  check = function(out, ctx, log)
+    local calls = api(log)
+    assert.are.equal(3, #calls)
+    local path = "/v3/applications/" .. ctx.applicationId
+    wire(calls[1], { method = "GET", path = "/v3/applications" }, out)
+    wire(calls[2], { method = "GET", path = path }, out)
+    wire(calls[3], { method = "GET", path = path .. "/secrets" }, out)
+    assert.is_nil(out.err or out.one.err or out.secrets.err)
+    assert.are.same({ { id = ctx.applicationId, name = "Emulator Demo" } }, out.res.applications)
+    assert.are.same({ "id", "meta", "name" }, keys(out.one.res))
+    assert.are.same({ "meta", "secrets" }, keys(out.secrets.res))
+    assert.are.same({ "clientId", "id" }, keys(out.secrets.res.secrets[1]))
+    for _, o in ipairs { out, out.one, out.secrets } do request_id(o.res.meta) end
   end }
 
 case { name = "GET /v3/webhooks (every page) and GET /v3/webhooks/{id}",
