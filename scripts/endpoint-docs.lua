@@ -6,7 +6,22 @@
 local endpoints = dofile("lua/smartcar/endpoints.lua")
 local META = "`{requestId, dataAge, fetchedAt, unitSystem}`, from the response headers (see `meta` in the smartcar module)"
 
-local out = {
+local out
+
+-- The result's fields (`returns`: name -> "type: meaning"), sorted, then its `meta`.
+local function result_fields(returns, meta)
+  out[#out + 1] = "-- @treturn[1] table the result"
+  local names = {}
+  for name in pairs(returns) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local kind, meaning = returns[name]:match("^([^:]+):?%s*(.*)$")
+    out[#out + 1] = ("-- @tfield[table] %s %s %s"):format(kind, name, meaning)
+  end
+  out[#out + 1] = "-- @tfield[table] table meta " .. meta
+end
+
+out = {
   "--- The Vehicle methods without arguments, generated from the endpoint table.",
   "-- Each returns the decoded response, its fields listed under Returns, with `meta`;",
   "-- or `nil, err` (a SmartcarError). Numbers follow the vehicle's unit system where a",
@@ -17,15 +32,7 @@ for _, e in ipairs(endpoints) do
   local body = e.body and (' with body `{"action":"%s"}`'):format(e.body.action) or ""
   out[#out + 1] = ("--- %s Sends `%s %s`%s."):format(e.doc, e.method, e.path, body)
   out[#out + 1] = "-- @function Vehicle:" .. e.name
-  out[#out + 1] = "-- @treturn[1] table the result"
-  local names = {}
-  for name in pairs(e.returns) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local kind, meaning = e.returns[name]:match("^([^:]+):?%s*(.*)$")
-    out[#out + 1] = ("-- @tfield[table] %s %s %s"):format(kind, name, meaning)
-  end
-  out[#out + 1] = "-- @tfield[table] table meta " .. META
+  result_fields(e.returns, META)
   out[#out + 1] = "-- @treturn[2] nil"
   out[#out + 1] = "-- @treturn[2] SmartcarError"
   out[#out + 1] = ("-- @usage local res, err = vehicle:%s()"):format(e.name)
@@ -49,15 +56,7 @@ for _, e in ipairs(v3.vehicle) do
     out[#out + 1] = "-- @treturn[1] table the signal, `{code, name, group, status, error, body, value, unit, " ..
       "retrievedAt, oemUpdatedAt}` (see `smartcar.V3Signal`), with `meta` " .. V3_META
   else
-    out[#out + 1] = "-- @treturn[1] table the result"
-    local names = {}
-    for name in pairs(e.returns) do names[#names + 1] = name end
-    table.sort(names)
-    for _, name in ipairs(names) do
-      local kind, meaning = e.returns[name]:match("^([^:]+):?%s*(.*)$")
-      out[#out + 1] = ("-- @tfield[table] %s %s %s"):format(kind, name, meaning)
-    end
-    out[#out + 1] = "-- @tfield[table] table meta " .. V3_META
+    result_fields(e.returns, V3_META)
   end
   out[#out + 1] = "-- @treturn[2] nil"
   out[#out + 1] = "-- @treturn[2] SmartcarError"

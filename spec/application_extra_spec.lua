@@ -8,17 +8,10 @@ local smartcar = require "smartcar"
 local core = require "smartcar.core"
 local v3 = require "smartcar.v3"
 local H = require "helper"
+local cases = require "support.v3_cases"
 
 local LOCATION = { latitude = 37.4292, longitude = -122.1382 }
-local ERROR_FIELDS = { "attempts", "code", "description", "docURL", "errors", "message", "name", "requestId",
-  "resolution", "statusCode", "title", "type" }
-
-local function keys(t)
-  local out = {}
-  for k in pairs(t or {}) do out[#out + 1] = tostring(k) end
-  table.sort(out)
-  return out
-end
+local ERROR_FIELDS, keys = cases.ERROR_FIELDS, cases.keys
 
 local header = H.header
 

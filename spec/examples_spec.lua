@@ -1,11 +1,7 @@
 -- The examples run as their headers say, against the emulator.
 local H = require "helper"
 
-local function interpreter()
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  return arg[i]
-end
+local interpreter = H.interpreter
 
 describe("examples/fleet.lua", function()
   it("reads every vehicle of an account and sums their odometers", function()

@@ -129,6 +129,14 @@ end
 -- failure: nil and the error). Shared with the V3 cases, which run inside nginx too.
 H.header, H.collect = v3_cases.header, v3_cases.collect
 
+--- The interpreter running this suite, as a command (arg's lowest index), for the specs that run a
+-- Lua program in a child process.
+function H.interpreter()
+  local i = -1
+  while arg[i - 1] do i = i - 1 end
+  return arg[i]
+end
+
 --- Decode a form or query string into a table.
 function H.form(s)
   local t = {}

@@ -5,11 +5,7 @@
 
 local H = require "helper"
 
-local function interpreter()
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  return arg[i]
-end
+local interpreter = H.interpreter
 
 -- os.execute's success: true on 5.2+, 0 on 5.1 and LuaJIT.
 local function succeeds(command)

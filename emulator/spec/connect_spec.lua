@@ -6,28 +6,7 @@ local DEFAULTS = { response_type = "code", client_id = S.CLIENT_ID, approval_pro
 local function authorize(extra) return S.authorize_with(DEFAULTS, extra) end
 local query_of = S.query_of
 
--- Follow the HTML pages: preamble → (brand) → login → consent; returns the consent page response.
-local function to_consent(path, email, brand)
-  local res = S.get(path)
-  assert.are.equal(200, res.status)
-  assert.truthy(res.headers["content-type"]:find("text/html", 1, true))
-  local form, button = S.form_with(res.body, "continue-button")
-  assert.is_table(form)
-  res = S.submit(form, button)
-  assert.are.equal(200, res.status)
-  if brand then
-    assert.is_table(S.form_with(res.body, "brand-search"))
-    local f, b = S.form_with(res.body, brand)
-    assert.is_table(f, "brand button " .. brand)
-    assert.are.equal("brand-list-item", b.class)
-    res = S.submit(f, b)
-    assert.are.equal(200, res.status)
-  end
-  local f, b = S.form_with(res.body, "sign-in-button")
-  assert.is_table(f, "login form")
-  res = S.submit(f, b, { username = email, password = "any-password" })
-  return res
-end
+local to_consent = S.to_consent
 
 local function exchange(code, redirect)
   local body = "grant_type=authorization_code&code=" .. S.escape(code)

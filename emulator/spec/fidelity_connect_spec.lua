@@ -8,24 +8,8 @@ local DEFAULTS = { response_type = "code", client_id = S.CLIENT_ID, approval_pro
 local function authorize(extra) return S.authorize_with(DEFAULTS, extra) end
 local query_of = S.query_of
 
--- The official e2e flow (node-sdk test/end-to-end/helpers/index.js runAuthFlow): preamble → brand →
--- login → consent; returns the consent page response.
-local function to_consent(path, email, brand)
-  local res = S.get(path)
-  assert.are.equal(200, res.status)
-  res = S.submit(S.form_with(res.body, "continue-button"))
-  assert.are.equal(200, res.status)
-  if brand then
-    local f, b = S.form_with(res.body, brand)
-    assert.is_table(f, "brand button " .. brand)
-    assert.are.equal("brand-list-item", b.class)
-    res = S.submit(f, b)
-    assert.are.equal(200, res.status)
-  end
-  local f, b = S.form_with(res.body, "sign-in-button")
-  assert.is_table(f, "login form")
-  return S.submit(f, b, { username = email, password = "password" })
-end
+-- The official e2e flow (node-sdk test/end-to-end/helpers/index.js runAuthFlow) is S.to_consent
+local to_consent = S.to_consent
 
 local function exchange(location)
   local q = query_of(location)

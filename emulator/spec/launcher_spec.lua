@@ -19,12 +19,7 @@ local function start(args)
   return env, out
 end
 
-local function port_open(origin)
-  local host, port = origin:match("^http://([^:/]+):(%d+)")
-  local c = socket.connect(host, tonumber(port))
-  if c then c:close(); return true end
-  return false
-end
+local port_open = S.port_open
 
 local function exists(path)
   local ok = os.rename(path, path)

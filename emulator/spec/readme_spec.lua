@@ -128,12 +128,7 @@ local function stop_all()
   for _, p in ipairs(prefixes()) do run(q(LAUNCHER) .. " --stop " .. q(p)) end
 end
 
-local function port_open(origin)
-  local host, port = origin:match("^http://([^:/]+):(%d+)")
-  local c = socket.connect(host, tonumber(port))
-  if c then c:close(); return true end
-  return false
-end
+local port_open = S.port_open
 
 -- The checkout's untracked and ignored files (build/ aside: the Makefile's output), or nil outside git.
 local function untracked()

@@ -250,6 +250,37 @@ function S.authorize_with(defaults, extra)
   return S.authorize_path(p)
 end
 
+--- Connect through the HTML pages, as a user (and the official e2e suites) go: preamble → (the brand
+-- button `brand`) → login as `email` → the consent page, whose response it returns.
+function S.to_consent(path, email, brand)
+  local res = S.get(path)
+  assert.are.equal(200, res.status)
+  assert.truthy(res.headers["content-type"]:find("text/html", 1, true))
+  local form, button = S.form_with(res.body, "continue-button")
+  assert.is_table(form)
+  res = S.submit(form, button)
+  assert.are.equal(200, res.status)
+  if brand then
+    assert.is_table(S.form_with(res.body, "brand-search"))
+    local f, b = S.form_with(res.body, brand)
+    assert.is_table(f, "brand button " .. brand)
+    assert.are.equal("brand-list-item", b.class)
+    res = S.submit(f, b)
+    assert.are.equal(200, res.status)
+  end
+  local f, b = S.form_with(res.body, "sign-in-button")
+  assert.is_table(f, "login form")
+  return S.submit(f, b, { username = email, password = "any-password" })
+end
+
+--- Whether something listens at `origin` (http://host:port).
+function S.port_open(origin)
+  local host, port = origin:match("^http://([^:/]+):(%d+)")
+  local c = require("socket").connect(host, tonumber(port))
+  if c then c:close(); return true end
+  return false
+end
+
 --- The query parameters of a redirect Location.
 function S.query_of(location)
   return S.parse_query(location:match("%?(.*)$") or "")

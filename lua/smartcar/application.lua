@@ -19,7 +19,7 @@ core.own()
 
 local type, pairs, ipairs, next, tostring, tonumber, setmetatable, getmetatable, rawget, os_time, getenv =
   type, pairs, ipairs, next, tostring, tonumber, setmetatable, getmetatable, rawget, os.time, os.getenv
-local floor, min, huge = math.floor, math.min, math.huge
+local floor, min = math.floor, math.min
 local V3, JSON, now = core.V3, core.JSON, core.now
 local build, check_options, arg_error, option_error, raise = core.apiRequest, core.checkOptions, core.argError,
   core.optionError, core.raise
@@ -49,15 +49,7 @@ local function string_option(options, key, fname)
   return v
 end
 
---- A server time stamp as the SDK gives it: a number becomes epoch seconds (milliseconds when it
--- is past 10^11), a string (ISO-8601) is kept as sent.
-local function timestamp(v)
-  if type(v) == "number" then
-    if v ~= v or v == huge or v == -huge then return nil end
-    return v > 1e11 and v / 1000 or v
-  end
-  return type(v) == "string" and v or nil
-end
+local timestamp = v3.timestamp
 
 -- A JSON:API resource, flattened: `id`, its attributes, its meta's fields (time stamps), and
 -- `<name>Id` for each relationship; a `status = {value, error}` becomes `status` (the value)

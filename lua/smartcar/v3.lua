@@ -156,6 +156,16 @@ M.vehicle = {
       parameters = SCHEDULE.parameters,
       createdAt = "string: ISO-8601, when the schedule was created (nil when not sent)" } },
 }
+--- A V3 time stamp as the SDK gives it: a number becomes epoch seconds (milliseconds when it is
+-- past 10^11: the reference sees both), a string (ISO-8601) is kept as sent; anything else, nil.
+function M.timestamp(v)
+  if type(v) == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return nil end
+    return v > 1e11 and v / 1000 or v
+  end
+  return type(v) == "string" and v or nil
+end
+
 for _, r in ipairs(M.vehicle) do M.vehicle[r.name] = r end
 for name, r in pairs(M.application) do r.name = name end
 for name, r in pairs(M.lists) do r.name = name end

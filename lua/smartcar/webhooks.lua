@@ -5,7 +5,7 @@
 local core = require "smartcar.core"
 core.own()
 
-local type, pairs, ipairs, huge = type, pairs, ipairs, math.huge
+local type, pairs, ipairs = type, pairs, ipairs
 local hmac, equals, check_string, arg_error = core.hmacSha256Hex, core.equals, core.checkString, core.argError
 
 -- The SC-Signature header of a delivery's headers (any case; a repeated one: its first value).
@@ -18,14 +18,7 @@ local function signature_of(headers)
   end
 end
 
--- A time stamp as the SDK gives it (see `V3Signal`): epoch seconds, or the ISO-8601 string sent.
-local function timestamp(v)
-  if type(v) == "number" then
-    if v ~= v or v == huge or v == -huge then return nil end
-    return v > 1e11 and v / 1000 or v
-  end
-  return type(v) == "string" and v or nil
-end
+local timestamp = require("smartcar.v3").timestamp -- (see `V3Signal`)
 
 -- A delivered signal, flattened as `V3Vehicle:signal` gives one.
 local function signal_of(s)

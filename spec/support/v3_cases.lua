@@ -149,6 +149,7 @@ end
 -- The fields of an SDK error made from a V3 `errors` body.
 local ERROR_FIELDS = { "attempts", "code", "description", "docURL", "errors", "message", "name", "requestId",
   "resolution", "statusCode", "title", "type" }
+M.ERROR_FIELDS = ERROR_FIELDS
 
 -- Fixtures ----------------------------------------------------------------------------------------
 
@@ -410,47 +411,41 @@ for _, s in ipairs(SCHEDULES) do
     end) }
 end
 
-case { name = "DELETE /v3/vehicles/{id}/charge-schedules/{scheduleId} (deleteChargeSchedule)",
-  prepare = driver,
-  run = on_app(function(app, ctx, sc)
-    local v = vehicle(sc, ctx, app)
-    local created = outcome(v:createDailyChargeSchedule(SCHEDULES[1][3]))
-    local o = created.res and outcome(v:deleteChargeSchedule(created.res.scheduleId)) or created
-    o.created = created
-    return o
-  end),
-  check = function(out, ctx, log)
-    assert.is_nil(out.created.err)
-    local calls = api(log)
-    assert.are.equal(2, #calls)
-    local id = out.created.res.scheduleId
-    wire(calls[2], to_vehicle("DELETE", "/charge-schedules/" .. id)(ctx), out)
-    assert.is_nil(out.err)
-    assert.are.equal(id, out.res.scheduleId)
-    assert.are.same({ "delete", "SUCCESS" }, { out.res.action, out.res.status })
-    request_id(out.res.meta)
-  end }
+-- A case on the daily schedule it creates first: `method(scheduleId)` sent as `verb` .../{scheduleId},
+-- its result checked by `more(res, id)`.
+local function on_created_schedule(method, verb, prepare, more)
+  case { name = verb .. " /v3/vehicles/{id}/charge-schedules/{scheduleId} (" .. method .. ")",
+    prepare = prepare,
+    run = on_app(function(app, ctx, sc)
+      local v = vehicle(sc, ctx, app)
+      local created = outcome(v:createDailyChargeSchedule(SCHEDULES[1][3]))
+      local o = created.res and outcome(v[method](v, created.res.scheduleId)) or created
+      o.created = created
+      return o
+    end),
+    check = function(out, ctx, log)
+      assert.is_nil(out.created.err)
+      local calls = api(log)
+      assert.are.equal(2, #calls)
+      local id = out.created.res.scheduleId
+      wire(calls[2], to_vehicle(verb, "/charge-schedules/" .. id)(ctx), out)
+      assert.is_nil(out.err)
+      more(out.res, id)
+      request_id(out.res.meta)
+    end }
+end
 
-case { name = "GET /v3/vehicles/{id}/charge-schedules/{scheduleId} (getChargeSchedule)",
-  prepare = driver_in("simulated"),
-  run = on_app(function(app, ctx, sc)
-    local v = vehicle(sc, ctx, app)
-    local created = outcome(v:createDailyChargeSchedule(SCHEDULES[1][3]))
-    local o = created.res and outcome(v:getChargeSchedule(created.res.scheduleId)) or created
-    o.created = created
-    return o
-  end),
-  check = function(out, ctx, log)
-    assert.is_nil(out.created.err)
-    local calls = api(log)
-    assert.are.equal(2, #calls)
-    local id = out.created.res.scheduleId
-    wire(calls[2], to_vehicle("GET", "/charge-schedules/" .. id)(ctx), out)
-    assert.is_nil(out.err)
-    assert.are.same({ "createdAt", "id", "meta", "parameters", "scheduleType" }, keys(out.res))
-    assert.are.same({ id, "daily", LOCATION }, { out.res.id, out.res.scheduleType, out.res.parameters.location })
-    request_id(out.res.meta)
-  end }
+on_created_schedule("deleteChargeSchedule", "DELETE", driver, function(res, id)
+  assert.are.equal(id, res.scheduleId)
+  assert.are.same({ "delete", "SUCCESS" }, { res.action, res.status })
+end)
+
+-- (a simulated connection, so the schedule is kept)
+on_created_schedule("getChargeSchedule", "GET", driver_in("simulated"), function(res, id)
+  assert.are.same({ "createdAt", "id", "meta", "parameters", "scheduleType" }, keys(res))
+  assert.are.same({ id, "daily", LOCATION }, { res.id, res.scheduleType, res.parameters.location })
+end)
+
 
 case { name = "GET /v3/applications, /v3/applications/{id} and /v3/applications/{id}/secrets: no sc-user-id",
   prepare = function(H)

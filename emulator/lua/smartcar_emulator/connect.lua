@@ -15,21 +15,26 @@ local MODES = { live = true, test = true, simulated = true }
 -- without `make`): the emulator's choice.
 M.DEFAULT_MAKE = "TESLA"
 
+-- The app `id` names and the redirect URI given (nil when none was), registered for it; or nil and
+-- { status, message } (no redirect possible).
+local function registered(id, redirect_uri)
+  local app = id and state.apps[id]
+  if not app then return nil, { status = 400, message = "Invalid client_id: the application does not exist." } end
+  if redirect_uri == nil or redirect_uri == "" then return app, nil end
+  for _, u in ipairs(app.redirectUris) do
+    if u == redirect_uri then return app, redirect_uri end
+  end
+  return nil, { status = 400, message = "Invalid redirect_uri: it is not registered for this application." }
+end
+
 --- Validate authorize parameters. Returns params, or nil + { status, message } (no redirect possible),
 -- or nil + nil + location (error redirect).
 function M.parse_authorize(args)
   -- V3's Connect names the app `application_id`; older pages and every SDK send `client_id`
   args.client_id = args.client_id or args.application_id
-  local app = args.client_id and state.apps[args.client_id]
-  if not app then return nil, { status = 400, message = "Invalid client_id: the application does not exist." } end
-  local target = args.redirect_uri
-  if target ~= nil and target ~= "" then
-    local known = false
-    for _, u in ipairs(app.redirectUris) do if u == target then known = true end end
-    if not known then
-      return nil, { status = 400, message = "Invalid redirect_uri: it is not registered for this application." }
-    end
-  else
+  local app, target = registered(args.client_id, args.redirect_uri)
+  if not app then return nil, target end
+  if not target then
     target = app.redirectUris[1]
     if not target then return nil, { status = 400, message = "The application has no redirect URI." } end
     args.redirect_uri = nil
@@ -199,18 +204,8 @@ end
 --- Validate re-authentication parameters (https://smartcar.com/docs/connect/re-auth/redirect-to-connect).
 -- Returns r, or nil + { status, message } (no redirect possible), or nil + nil + location.
 function M.parse_reauth(args)
-  local app = args.client_id and state.apps[args.client_id]
-  if not app then return nil, { status = 400, message = "Invalid client_id: the application does not exist." } end
-  local target = args.redirect_uri
-  if target ~= nil and target ~= "" then
-    local known = false
-    for _, u in ipairs(app.redirectUris) do if u == target then known = true end end
-    if not known then
-      return nil, { status = 400, message = "Invalid redirect_uri: it is not registered for this application." }
-    end
-  else
-    target = nil
-  end
+  local app, target = registered(args.client_id, args.redirect_uri)
+  if not app then return nil, target end
   local r = { app = app, clientId = app.clientId, state = args.state, vehicleId = args.vehicle_id,
     responseType = args.response_type, user = args.user }
   -- response_type=none may end on the completion page; vehicle_id needs a redirect URI (the default one)
