@@ -132,7 +132,9 @@ describe("smartcar.all", function()
     assert.has_error(function() smartcar.all { function() end, 5 } end,
       "bad argument #1 to 'all' (task 2 is not a function (got number))")
     assert.has_error(function() smartcar.all({}, { concurrency = 0 }) end,
-      "bad option 'concurrency' to 'all' (a number of requests in flight (>= 1) expected)")
+      "bad option 'concurrency' to 'all' (a number of requests in flight (>= 1) expected, got 0)")
+    assert.has_error(function() smartcar.all({}, { concurrency = "8" }) end,
+      "bad option 'concurrency' to 'all' (a number of requests in flight (>= 1) expected, got '8')")
     assert.has_error(function() smartcar.all({}, { limit = 2 }) end, "unknown option 'limit' to 'all'")
   end)
 end)

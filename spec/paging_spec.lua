@@ -102,6 +102,8 @@ describe("paging iterators", function()
       "bad argument #1 to 'eachVehicleId' (string expected, got nil)")
     assert.has_error(function() smartcar.eachVehicleId("t", { pageSize = 51 }) end,
       "bad option 'pageSize' to 'eachVehicleId' (a whole number from 1 to 50 expected, got 51)")
+    assert.has_error(function() smartcar.eachVehicleId("t", { pageSize = "10" }) end,
+      "bad option 'pageSize' to 'eachVehicleId' (a whole number from 1 to 50 expected, got '10')")
     assert.has_error(function() smartcar.eachConnection("amt", { user = "x" }) end,
       "unknown option 'user' to 'eachConnection'")
     assert.has_error(function() smartcar.Vehicle.new("v", "t"):eachPermission { size = 2 } end,

@@ -153,6 +153,8 @@ local KEYS = {
     return math.floor(value)
   end,
 }
+-- Check (and normalise) a `concurrency` option, as `new`/`configure` do: for `all`, `loop`, `fanOut`.
+M.concurrency = KEYS.concurrency
 for name in pairs(ORIGINS) do KEYS[name] = check_origin end
 
 --- Apply validated options to a configuration table (all checked before any is set).

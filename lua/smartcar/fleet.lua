@@ -3,10 +3,11 @@
 -- @submodule smartcar
 
 local core = require "smartcar.core"
+local config = require "smartcar.config"
 local loops = require "smartcar.loop"
 core.own()
 
-local type, ipairs, floor = type, ipairs, math.floor
+local type, ipairs = type, ipairs
 
 local VEHICLE -- the metatable of every Vehicle, taken from the first instance
 
@@ -27,10 +28,7 @@ local function concurrency_of(options, arg, fname, default, allowed)
   options = core.checkOptions(options, arg, fname, allowed or OPTIONS)
   local c = options.concurrency
   if c == nil then return default end
-  if type(c) ~= "number" or not (c >= 1 and c < 2 ^ 31) then
-    core.optionError("concurrency", fname, "a number of requests in flight (>= 1) expected")
-  end
-  return floor(c)
+  return config.concurrency("concurrency", c, fname)
 end
 
 return function(smartcar, client, builders)

@@ -4,6 +4,7 @@
 -- @submodule smartcar
 
 local core = require "smartcar.core"
+local show = require("smartcar.config").show
 core.own()
 
 local type, tonumber, floor = type, tonumber, math.floor
@@ -18,8 +19,7 @@ function M.pageSize(options, arg, fname, default, max)
   local n = options.pageSize
   if n == nil then return default end
   if type(n) ~= "number" or n ~= floor(n) or n < 1 or n > max then
-    core.optionError("pageSize", fname, ("a whole number from 1 to %d expected, got %s"):format(max,
-      type(n) == "number" and tostring(n) or type(n)))
+    core.optionError("pageSize", fname, ("a whole number from 1 to %d expected, got %s"):format(max, show(n)))
   end
   return n
 end

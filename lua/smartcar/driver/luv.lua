@@ -16,6 +16,11 @@
 -- While a Session is watched, `session:poll` raises: a `smartcar.all` in the same Lua
 -- state waits until the luv loop's requests have ended. A transport without `watch`
 -- (not libcurl) carries each request inside its task, blocking.
+--
+-- libuv reports an error on a socket (POLLERR: a refused connection, say) to its poll handle
+-- as `EBADF`, and luv prints that line (`EBADF: bad file descriptor`) to stderr itself before
+-- calling back; the driver hands it to libcurl as an error event, and the request fails with
+-- `NETWORK` as with any transport.
 -- @module smartcar.driver.luv
 
 local core = require "smartcar.core"
