@@ -56,10 +56,12 @@ local function check(out, status)
   assert.are.equal(20, #r.answers, out)
   for _, a in ipairs(r.answers) do assert.is_truthy(a.rest:match(" ok$"), out) end
   assert.is_true(r.last >= 500, "answers before the emulator's latency:\n" .. out)
-  assert.is_true(r.last < 1500, "the last answer came after 1500 ms:\n" .. out)
+  -- the bounds stretch under the memory checks (H.TIME_SCALE: 1 in the test suite)
+  local scale = H.TIME_SCALE
+  assert.is_true(r.last < 1500 * scale, "the last answer came after 1500 ms:\n" .. out)
   assert.is_truthy(r.histogram, out)
-  assert.are.equal(0, r.histogram[">20"], out)
-  assert.is_true(r.max <= 20, "a frame took more than 20 ms:\n" .. out)
+  if scale == 1 then assert.are.equal(0, r.histogram[">20"], out) end
+  assert.is_true(r.max <= 20 * scale, "a frame took more than 20 ms:\n" .. out)
   assert.is_true(r.frames >= 25, "fewer frames than 500 ms at 60 Hz:\n" .. out)
   local sum = 0
   for _, c in pairs(r.histogram) do sum = sum + c end
