@@ -177,7 +177,8 @@ describe("re-authentication (smartcar.com/docs/connect/re-auth/redirect-to-conne
       if v == false then p[k] = nil else p[k] = v end
     end
     local parts = {}
-    for _, k in ipairs({ "response_type", "client_id", "vehicle_id", "redirect_uri", "state" }) do
+    for _, k in ipairs({ "response_type", "client_id", "application_id", "vehicle_id", "redirect_uri", "state",
+      "external_id" }) do
       if p[k] then parts[#parts + 1] = k .. "=" .. S.escape(p[k]) end
     end
     return "/oauth/reauthenticate?" .. table.concat(parts, "&")
@@ -194,6 +195,18 @@ describe("re-authentication (smartcar.com/docs/connect/re-auth/redirect-to-conne
     assert.matches("^https://example%.com/callback%?", res.headers.location)
     local q = query_of(res.headers.location)
     assert.are.same({ vehicle_id = VID, state = "0facda3319" }, q)
+  end)
+
+  it("takes V3's application_id for client_id (the resolution URL's form) and brings external_id back", function()
+    local res = S.get(reauth({ client_id = false, application_id = S.CLIENT_ID, external_id = "crm-42" }))
+    assert.are.equal(200, res.status)
+    local f, b = S.form_with(res.body, "sign-in-button")
+    res = S.submit(f, b, { username = "a@b.com", password = "p" })
+    assert.are.equal(302, res.status)
+    assert.are.same({ vehicle_id = VID, state = "0facda3319", external_id = "crm-42" },
+      query_of(res.headers.location))
+    res = S.get(reauth({ client_id = false, application_id = "not-an-app" }))
+    assert.are.equal(400, res.status)
   end)
 
   it("answers a cancelled re-authentication with access_denied and the state", function()

@@ -17,7 +17,11 @@ M.DEFAULT_MAKE = "TESLA"
 
 -- The app `id` names and the redirect URI given (nil when none was), registered for it; or nil and
 -- { status, message } (no redirect possible).
-local function registered(id, redirect_uri)
+-- The app a Connect or re-authentication URL names, and its redirect URI when one was given.
+-- V3's pages name the app `application_id`; older pages and every SDK send `client_id`.
+local function registered(args)
+  args.client_id = args.client_id or args.application_id
+  local id, redirect_uri = args.client_id, args.redirect_uri
   local app = id and state.apps[id]
   if not app then return nil, { status = 400, message = "Invalid client_id: the application does not exist." } end
   if redirect_uri == nil or redirect_uri == "" then return app, nil end
@@ -30,9 +34,7 @@ end
 --- Validate authorize parameters. Returns params, or nil + { status, message } (no redirect possible),
 -- or nil + nil + location (error redirect).
 function M.parse_authorize(args)
-  -- V3's Connect names the app `application_id`; older pages and every SDK send `client_id`
-  args.client_id = args.client_id or args.application_id
-  local app, target = registered(args.client_id, args.redirect_uri)
+  local app, target = registered(args)
   if not app then return nil, target end
   if not target then
     target = app.redirectUris[1]
@@ -204,10 +206,10 @@ end
 --- Validate re-authentication parameters (https://smartcar.com/docs/connect/re-auth/redirect-to-connect).
 -- Returns r, or nil + { status, message } (no redirect possible), or nil + nil + location.
 function M.parse_reauth(args)
-  local app, target = registered(args.client_id, args.redirect_uri)
+  local app, target = registered(args)
   if not app then return nil, target end
   local r = { app = app, clientId = app.clientId, state = args.state, vehicleId = args.vehicle_id,
-    responseType = args.response_type, user = args.user }
+    responseType = args.response_type, user = args.user, externalId = args.external_id }
   -- response_type=none may end on the completion page; vehicle_id needs a redirect URI (the default one)
   r.target = target or (r.responseType ~= "none" and app.redirectUris[1]) or nil
   if r.responseType ~= "vehicle_id" and r.responseType ~= "none" then
@@ -246,7 +248,7 @@ local function reauth_done(r, args)
     return http.html(200, page("Vehicle reconnected", '<p id="vehicle-id">' .. esc(r.vehicleId) .. "</p>"))
   end
   return http.redirect(util.append_query(r.target, util.query({ { "vehicle_id", r.vehicleId },
-    { "state", r.state } })))
+    { "state", r.state }, { "external_id", r.externalId } })))
 end
 
 local function form_args(ctx)
