@@ -117,10 +117,13 @@ show("connections of the user", ("%d: %s"):format(#connected, table.concat(conne
 
 local car = app:vehicle(vehicle.id, userId)
 local signals = assert(car:signals()).signals
-local codes = {}
-for code in pairs(signals) do codes[#codes + 1] = code end
+local codes, total = {}, 0
+for code, s in pairs(signals) do -- a signal the app may not read is there too, as an ERROR
+  total = total + 1
+  if s.status == "SUCCESS" then codes[#codes + 1] = code end
+end
 table.sort(codes)
-show("signals", ("%d readable: %s"):format(#codes, table.concat(codes, ", ")))
+show("signals", ("%d of %d readable: %s"):format(#codes, total, table.concat(codes, ", ")))
 local distance = signals["odometer-traveleddistance"]
 show("odometer-traveleddistance", ("%.1f %s"):format(distance.value, distance.unit))
 local isLocked = signals["closure-islocked"].value

@@ -38,7 +38,7 @@ describe("examples/quickstart.lua as make demo runs it", function()
     assert.matches("\n  user id +%x+%-%x+%-%x+%-%x+%-%x+ %(", out)
     assert.matches("\n  app token +ok ", out)
     assert.matches("\n  connections of the user +3: [^\n]*TESLA Model 3", out)
-    assert.matches("\n  signals +%d+ readable: [^\n]*closure%-islocked", out)
+    assert.matches("\n  signals +%d+ of %d+ readable: [^\n]*closure%-islocked", out)
     local before = out:match("\n  closure%-islocked +(%a+)\n")
     local command = before == "true" and "unlock" or "lock"
     assert.matches("\n  " .. command .. "%(%) +SUCCESS %(security%-" .. command .. "%)\n", out)

@@ -55,26 +55,44 @@ describe("v3 signals: permissions", function()
     assert.are.equal(404, S.get(v .. "warp-drive", t.access_token).status)
   end)
 
-  it("lists only the signals the token may read", function()
+  -- what a signal whose permission was not granted is in a list (the reference's choice, §3.6)
+  local function assert_not_granted(sig, permission)
+    assert.are.same({ value = "ERROR", error = { type = "PERMISSION", code = "INSUFFICIENT_PERMISSIONS",
+      title = "Forbidden", detail = "Your application has insufficient permissions to access the requested " ..
+        "resource: " .. permission .. " was not granted.", resolution = { type = "REAUTHENTICATE" } } },
+      sig.attributes.status, sig.id)
+    assert.is_nil(sig.attributes.body, sig.id)
+  end
+
+  it("lists every signal: those the token may not read as PERMISSION errors with no value", function()
     local res = S.get("/v3/vehicles/" .. odo.vehicles[1] .. "/signals", odo.access_token)
     assert.are.equal(200, res.status)
-    assert.are.equal(1, #res.json.data)
-    assert.are.equal("odometer-traveleddistance", res.json.data[1].id)
-    assert.are.equal(1, res.json.meta.totalCount)
-    -- a full grant lists more, the location among them
     local full = S.get("/v3/vehicles/" .. all.vehicles[1] .. "/signals", all.access_token).json
-    local codes = {}
-    for _, s in ipairs(full.data) do codes[s.id] = true end
-    assert.is_true(codes["location-preciselocation"])
-    assert.is_true(#full.data > 1)
+    assert.are.equal(#full.data, #res.json.data)
+    assert.are.equal(#full.data, res.json.meta.totalCount)
+    local seen = {}
+    for _, sig in ipairs(res.json.data) do
+      seen[sig.id] = true
+      if sig.id == "odometer-traveleddistance" then
+        assert.are.same({ value = "SUCCESS" }, sig.attributes.status)
+        assert.is_number(sig.attributes.body.value)
+      else
+        assert_not_granted(sig, sig.id == "location-preciselocation" and "read_location" or
+          assert(sig.attributes.status.error.detail:match(": (read_%w+) was not granted")))
+      end
+    end
+    assert.is_true(seen["odometer-traveleddistance"] and seen["location-preciselocation"])
+    -- a full grant reads every one
+    for _, sig in ipairs(full.data) do assert.are.same({ value = "SUCCESS" }, sig.attributes.status, sig.id) end
   end)
 
-  it("lists nothing, with 200, when no signal is permitted", function()
+  it("answers 200 when no signal is permitted, every signal a PERMISSION error", function()
     local t = S.token("v3-fidelity@example.com", "read_vehicle_info")
     local res = S.get("/v3/vehicles/" .. t.vehicles[1] .. "/signals", t.access_token)
     assert.are.equal(200, res.status)
-    assert.are.equal(0, #res.json.data)
-    assert.are.equal(0, res.json.meta.totalCount)
+    assert.is_true(#res.json.data > 1)
+    assert_not_granted(res.json.data[1], "read_odometer")
+    for _, sig in ipairs(res.json.data) do assert.are.equal("ERROR", sig.attributes.status.value) end
   end)
 end)
 

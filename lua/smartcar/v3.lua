@@ -106,7 +106,8 @@ M.vehicle = {
       mode = "string: `live` or `simulated` (nil when not sent)" } },
   row { name = "signals", method = "GET", origin = "vehicleOrigin", path = "/vehicles/{vehicleId}/signals",
     headers = USER, query = { "page", "pageSize" }, pages = true,
-    doc = "Every signal Smartcar holds for the vehicle, every page fetched (by the `links.next` the API sends).",
+    doc = "Every signal Smartcar holds for the vehicle, every page fetched (by the `links.next` the API sends). " ..
+      "A signal that failed (one the app was not granted, say) is there too, its `status` `ERROR` and its `error` set.",
     returns = { signals = "table: signal code -> " .. SIGNAL } },
   row { name = "signal", method = "GET", origin = "vehicleOrigin", path = "/vehicles/{vehicleId}/signals/{code}",
     headers = USER, params = { { "code", "string", "a signal code, e.g. `odometer-traveleddistance`" } },

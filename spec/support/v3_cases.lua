@@ -339,6 +339,24 @@ case { name = "GET /v3/vehicles/{id}/signals: sc-user-id, every page",
     assert.is_true(odo.retrievedAt < 1e11) -- epoch seconds
   end }
 
+case { name = "GET /v3/vehicles/{id}/signals: a signal not granted is there as an ERROR, the call succeeds",
+  prepare = function(H)
+    local t = H.token("driver@example.com", "read_odometer read_vehicle_info")
+    return { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET, userId = t.user_id,
+      vehicleId = t.vehicles[1] }
+  end,
+  run = vehicle_call(function(v) return v:signals() end),
+  check = function(out)
+    assert.is_nil(out.err)
+    local odo, loc = out.res.signals["odometer-traveleddistance"], out.res.signals["location-preciselocation"]
+    assert.are.same({ "SUCCESS", "number" }, { odo.status, type(odo.value) })
+    assert.are.same({ "code", "error", "group", "name", "oemUpdatedAt", "retrievedAt", "status" }, keys(loc))
+    assert.are.equal("ERROR", loc.status)
+    assert.are.same({ type = "PERMISSION", code = "INSUFFICIENT_PERMISSIONS", title = "Forbidden",
+      detail = "Your application has insufficient permissions to access the requested resource: read_location " ..
+        "was not granted.", resolution = { type = "REAUTHENTICATE" } }, loc.error)
+  end }
+
 case { name = "GET /v3/vehicles/{id}/signals/{code}: sc-user-id",
   prepare = driver,
   run = vehicle_call(function(v) return v:signal("odometer-traveleddistance") end),

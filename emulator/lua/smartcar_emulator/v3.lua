@@ -110,13 +110,23 @@ local function permitted(grant, s)
   return grant == nil or grant.scope[s[6]] == true
 end
 
-local function signal(v, s)
+-- A signal's status.error: the documented fields of the V3 error item of a failed call.
+local function status_error(failed)
+  local e = failed.json.errors[1]
+  return obj({ "type", "code", "title", "detail", "resolution" }, { type = e.type, code = e.code, title = e.title,
+    detail = e.detail, resolution = e.resolution })
+end
+
+-- Signal s of vehicle v; with `failure` (a failed call) an ERROR signal of that error, with no value.
+local function signal(v, s, failure)
   local now = state.now()
   local retrieved = math.floor(now * 1000)
+  local status = { value = "SUCCESS" }
+  if failure then status = obj({ "value", "error" }, { value = "ERROR", error = status_error(failure) }) end
   return obj({ "id", "type", "attributes", "meta", "links" }, {
     id = s[1], type = "signal",
     attributes = obj({ "code", "name", "group", "status", "body" }, { code = s[1], name = s[2], group = s[3],
-      status = { value = "SUCCESS" }, body = s[5](v) }),
+      status = status, body = not failure and s[5](v) or nil }),
     meta = obj({ "retrievedAt", "oemUpdatedAt" }, { retrievedAt = retrieved,
       oemUpdatedAt = retrieved - v.dataAgeSeconds * 1000 }),
     -- the documented signal links: self, values, vehicle (the docs give no targets; the emulator's
@@ -126,17 +136,16 @@ local function signal(v, s)
   })
 end
 
---- The signals of vehicle v, in order; with a grant, only those its permissions let it read.
-function M.signal_list(v, grant)
+--- The signals of vehicle v, in order.
+function M.signal_list(v)
   local out = {}
   for _, s in ipairs(SIGNALS) do
-    if applies(s, v) and permitted(grant, s) then out[#out + 1] = s end
+    if applies(s, v) then out[#out + 1] = s end
   end
   return out
 end
 M.signal = signal
 M.BY_CODE = BY_CODE
-M.permitted = permitted
 
 --- GET /v3/vehicles/{id}, /signals, /signals/{code} for a v2 per-vehicle token, or for an application token
 -- already authorised by v3_routes (ctx.appGrant). Errors in the V3 shape either way (reference §6.1).
@@ -164,11 +173,11 @@ function M.handle(ctx, rest)
   end
   if s and not permitted(grant, s) then return C.insufficient_permissions(ctx, s[6]) end
   local failed = C.vehicle_error(ctx, v)
-  if failed then return failed end
+  if failed then return failed end -- a failing vehicle (the test error emails) fails the call, as in v2
   if s then return http.ok(signal(v, s)) end
-  -- the list: only the signals the grant may read (Smartcar lists what it has stored, and it retrieves
-  -- only permitted data); none permitted is an empty page, not an error
-  local list = M.signal_list(v, grant)
+  -- the list: a failing signal does not fail the call (reference §3.6); one whose permission was not
+  -- granted is an ERROR of type PERMISSION with no value (the reference's choice for the emulator)
+  local list = M.signal_list(v)
   local page = tonumber(ctx.args.page or "") or 1
   local size = tonumber(ctx.args.pageSize or "") or 50
   if page < 1 or size < 1 or page ~= math.floor(page) or size ~= math.floor(size) then
@@ -176,7 +185,10 @@ function M.handle(ctx, rest)
       "integers." } })
   end
   local data = arr()
-  for i = (page - 1) * size + 1, math.min(#list, page * size) do data[#data + 1] = signal(v, list[i]) end
+  for i = (page - 1) * size + 1, math.min(#list, page * size) do
+    local sig = list[i]
+    data[#data + 1] = signal(v, sig, not permitted(grant, sig) and C.insufficient_permissions(ctx, sig[6]) or nil)
+  end
   local last = math.max(1, math.ceil(#list / size))
   local base = "/vehicles/" .. v.id .. "/signals?page="
   local link = function(p) return base .. p .. "&pageSize=" .. size end
