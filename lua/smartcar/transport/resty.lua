@@ -288,6 +288,11 @@ function M.new(options)
     local reused = sock:getreusedtimes() > 0
     if scheme == "https" and not reused then
       local done, shaken, why = pcall(sock.sslhandshake, sock, false, not host:match("^%[") and host or nil, verify)
+      -- ngx_lua (0.10.23) can answer a handshake that failed late (an untrusted certificate, say) as a
+      -- success, the connection already closed: a closed socket is that failure, not a send's
+      if done and shaken and not sock:getreusedtimes() then
+        shaken, why = nil, "the connection closed during the handshake"
+      end
       if not (done and shaken) then
         sock:close()
         return c:failure("tls", done and why or shaken)
