@@ -300,7 +300,30 @@ local CASES = {
   { "echo-html-401", invalid(401, "<html><body>"), call = "exchangeCode", on = S },
   { "echo-html-edge", invalid(401, "<html><body>xxxx"), call = "exchangeCode", on = S },
   { "echo-html-edge", invalid(401, "<html><body>xxxx"), call = "exchangeRefreshToken", on = S },
+  { "echo-oauth", echoed(400, "invalid_grant"), call = "appToken", on = S },
 }
+
+-- Token answers, for every grant: what can be used comes back; anything else is INVALID_RESPONSE (a
+-- token is never handed on that could not be sent as it came, and nothing raises).
+local TOKEN_OK = {
+  exchangeCode = function(res, err)
+    assert.is_nil(err)
+    assert.are.same({ "fresh.Token-1", "fresh-refresh-1" }, { res.accessToken, res.refreshToken })
+  end,
+  appToken = function(res, err)
+    assert.is_nil(err)
+    assert.are.equal("fresh.Token-1", res)
+  end,
+}
+TOKEN_OK.exchangeRefreshToken = TOKEN_OK.exchangeCode
+for _, how in ipairs { "exchangeCode", "exchangeRefreshToken", "appToken" } do
+  CASES[#CASES + 1] = { "token-ok", TOKEN_OK[how], call = how, on = S }
+  for _, behaviour in ipairs { "json-number", "json-string", "json-array", "json-null", "not-json", "token-crlf",
+    "token-space", "token-refresh-nul", "token-no-expiry", "token-zero-expiry" } do
+    CASES[#CASES + 1] = { behaviour, behaviour == "not-json" and invalid(200, "this is not JSON", true) or
+      invalid(200, "The token response has no usable access_token or expires_in", true), call = how, on = S }
+  end
+end
 
 -- Each transport runs the calls named in `list` on one fresh SDK instance: it
 -- returns their outcomes (fault_calls.run) and the instance's user agent.

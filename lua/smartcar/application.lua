@@ -20,7 +20,7 @@ core.own()
 local type, pairs, ipairs, next, tostring, tonumber, setmetatable, getmetatable, rawget, os_time, getenv =
   type, pairs, ipairs, next, tostring, tonumber, setmetatable, getmetatable, rawget, os.time, os.getenv
 local floor, min = math.floor, math.min
-local V3, JSON, now = core.V3, core.JSON, core.now
+local V3, now = core.V3, core.now
 local build, check_options, arg_error, option_error, raise = core.apiRequest, core.checkOptions, core.argError,
   core.optionError, core.raise
 local wait_turn = authorized.waitTurn
@@ -177,15 +177,10 @@ return function(smartcar, client)
   -- One fetch of the token: the token, when it expires and its lifetime (s), or nil and the error.
   local function fetch(app, st)
     local started = os_time()
-    local res, err = client:send(JSON, build(v3.token, nil,
+    local res, err = client:token(build(v3.token, nil,
       { grant_type = "client_credentials", client_id = app.clientId, client_secret = st.secret }, cfg))
     if not res then return nil, err end
-    local lifetime = type(res) == "table" and res.expires_in
-    if type(res.access_token) ~= "string" or res.access_token == "" or type(lifetime) ~= "number"
-      or not (lifetime > 0 and lifetime < 2 ^ 31) then
-      return nil, core.sdkError("INVALID_RESPONSE", "The token response has no access_token or expires_in", 200)
-    end
-    return res.access_token, started + lifetime, lifetime
+    return res.access_token, started + res.expires_in, res.expires_in
   end
 
   -- The application token, single-flight; `stale`: a token the caller saw refused (get another).

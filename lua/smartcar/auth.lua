@@ -5,7 +5,6 @@ local core = require "smartcar.core"
 core.own()
 
 local os_time, type, tonumber = os.time, type, tonumber
-local JSON = core.JSON
 local new_auth_client, auth_url, token_request = core.newAuthClient, core.authUrl, core.tokenRequest
 local unescape = core.unescape
 
@@ -75,12 +74,8 @@ return function(smartcar, client)
   local function exchange(self, value, options, grant)
     local method, url, headers, body = token_request(self, value, options, grant, cfg.authOrigin)
     local now = os_time()
-    local res, err = client:send(JSON, method, url, headers, body)
-    if err then return nil, err end
-    if type(res) ~= "table" or type(res.access_token) ~= "string" or type(res.expires_in) ~= "number"
-      or res.expires_in ~= res.expires_in then
-      return nil, core.sdkError("INVALID_RESPONSE", "The token response has no access_token or expires_in", 200)
-    end
+    local res, err = client:token(method, url, headers, body)
+    if not res then return nil, err end
     local refresh_in = tonumber(res.refresh_expires_in)
     return {
       accessToken = res.access_token,

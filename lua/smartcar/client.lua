@@ -15,7 +15,7 @@ core.own()
 
 local loops = require "smartcar.loop"
 local parse, setmetatable, type, random, min = core.parse, setmetatable, type, math.random, math.min
-local now, header, BATCH = core.now, core.header, core.BATCH
+local now, header, BATCH, JSON = core.now, core.header, core.BATCH, core.JSON
 
 local Client = {}
 Client.__index = Client
@@ -124,6 +124,27 @@ function Client:send(shape, method, url, headers, body, limits)
   if not err then return res end
   redact(err, headers, body)
   return attempts(cfg, shape, method, url, headers, body, err, unsent, limits)
+end
+
+-- A token's value as it will go in an Authorization header or a form: visible ASCII only, no longer
+-- than a string the SDK sends (a server's CR, LF, NUL or space never reaches the wire).
+local function sendable(s)
+  return type(s) == "string" and #s <= 16384 and s:find("^[!-~]+$") ~= nil
+end
+
+--- Send a token request (v2's code and refresh grants, V3's client credentials) and check the
+-- answer: an object with an `access_token` that can be sent, a lifetime `expires_in` (s, > 0) and,
+-- when it has a string `refresh_token`, one that can be sent too.
+-- @return the decoded answer | nil, SmartcarError
+function Client:token(method, url, headers, body)
+  local res, err = self:send(JSON, method, url, headers, body)
+  if err then return nil, err end
+  local lifetime = type(res) == "table" and res.expires_in
+  if not (type(lifetime) == "number" and lifetime > 0 and lifetime < 2 ^ 31 and sendable(res.access_token)
+    and (type(res.refresh_token) ~= "string" or sendable(res.refresh_token))) then
+    return nil, core.sdkError("INVALID_RESPONSE", "The token response has no usable access_token or expires_in", 200)
+  end
+  return res
 end
 
 --- The instance's limits with another deadline of one attempt (ms): `timeout` is the larger of

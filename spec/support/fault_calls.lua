@@ -23,6 +23,9 @@ M.CALLS = {
   getUser = function(sc) return sc.getUser(M.TOKEN) end,
   exchangeCode = function(sc) return auth_client(sc):exchangeCode(M.CODE) end,
   exchangeRefreshToken = function(sc) return auth_client(sc):exchangeRefreshToken(M.REFRESH) end,
+  appToken = function(sc)
+    return sc.Application.new({ clientId = M.CLIENT_ID, clientSecret = M.CLIENT_SECRET }):token()
+  end,
 }
 
 -- The method and path (under the origin) each call sends.
@@ -34,6 +37,7 @@ M.WIRE = {
   getUser = { "GET", "/v2.0/user" },
   exchangeCode = { "POST", "/oauth/token" },
   exchangeRefreshToken = { "POST", "/oauth/token" },
+  appToken = { "POST", "/oauth2/token" },
 }
 
 --- Make the calls named in `list` one after the other on the SDK instance `sc`;

@@ -217,6 +217,15 @@ B["html-503"] = function(c) c.respond(503, { { "Content-Type", "text/html" } }, 
 local function json(body, status)
   return function(c) c.respond(status or 200, { { "Content-Type", "application/json" } }, body) end
 end
+-- token answers (v2's code and refresh grants, V3's client credentials): one a client can use, and
+-- ones whose token could not be sent as it came (a header injection, a space, a NUL) or never expires
+B["token-ok"] = json('{"access_token":"fresh.Token-1","token_type":"Bearer","expires_in":3600,' ..
+  '"refresh_token":"fresh-refresh-1"}')
+B["token-crlf"] = json('{"access_token":"fresh\\r\\nX-Injected: 1","token_type":"Bearer","expires_in":3600}')
+B["token-space"] = json('{"access_token":"two words","token_type":"Bearer","expires_in":3600}')
+B["token-refresh-nul"] = json('{"access_token":"fresh.Token-1","expires_in":3600,"refresh_token":"r\\u0000x"}')
+B["token-no-expiry"] = json('{"access_token":"fresh.Token-1","token_type":"Bearer"}')
+B["token-zero-expiry"] = json('{"access_token":"fresh.Token-1","token_type":"Bearer","expires_in":0}')
 B["json-array"] = json("[1,2,3]")
 B["json-string"] = json('"a string"')
 B["json-number"] = json("42")
