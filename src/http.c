@@ -11,9 +11,17 @@
  * queue of the Session; once libcurl has returned, the queue is handed to the
  * two Lua functions (never Lua from inside libcurl). The host then reports
  * readiness with session:socketAction(fd, events) or session:timeout(), which
- * return what finished, in poll's shape. */
+ * return what finished, in poll's shape.
+ *
+ * A Session belongs to the process that opened its handles. After a fork (nginx's
+ * master runs init_by_lua, then forks its workers), the child's first use opens new
+ * handles: the connections it inherited share their sockets and TLS state with the
+ * parent and the siblings, and two processes talking on one would read each other's
+ * answers. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 #include "transfer.h"
 
 /* What libcurl asked of the event loop, recorded until it is handed to Lua. */
@@ -38,6 +46,7 @@ typedef struct {
     int timer_set;             /* libcurl asked for a new timeout since the last hand-over */
     long timer_ms;             /* and that timeout: ms, -1 for none */
     int failed;                /* a change could not be recorded (no memory) */
+    pid_t pid;                 /* the process that opened the handles */
 } sc_session;
 
 static void unwatch(lua_State *L, sc_session *s);
@@ -186,6 +195,20 @@ static void dispatch(lua_State *L, sc_session *s)
     }
 }
 
+/* The share handle (one connection and TLS session cache) and the easy handle of
+ * sequential requests, for this process; the multi handle comes with the first start. */
+static void open_handles(lua_State *L, sc_session *s)
+{
+    s->pid = getpid();
+    s->share = curl_share_init();
+    if (s->share == NULL)
+        luaL_error(L, "curl_share_init failed");
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (!sc_transfer_init(&s->main, s->share))
+        luaL_error(L, "curl_easy_init failed");
+}
+
 static const sc_class session_class;
 
 static sc_session *check_session(lua_State *L, const char *method)
@@ -193,6 +216,10 @@ static sc_session *check_session(lua_State *L, const char *method)
     sc_session *s = sc_check_object(L, 1, &session_class, method);
     if (s->main.easy == NULL)
         sc_raise(L, "attempt to use a closed Session");
+    if (s->pid != getpid()) { /* a forked child: handles of its own (see the top of this file) */
+        session_release(L, s);
+        open_handles(L, s);
+    }
     return s;
 }
 
@@ -226,13 +253,7 @@ static int session_new(lua_State *L)
     s->defaults = defaults;
     s->anchors = LUA_NOREF;
     s->on_socket = s->on_timer = LUA_NOREF;
-    s->share = curl_share_init();
-    if (s->share == NULL)
-        return luaL_error(L, "curl_share_init failed");
-    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    if (!sc_transfer_init(&s->main, s->share))
-        return luaL_error(L, "curl_easy_init failed");
+    open_handles(L, s);
     return 1;
 }
 
