@@ -84,7 +84,8 @@ local RAW_QUERY = "bad_input=raw"
 --   options     [position] = { option keys } to put hostile values in
 --   nested      { {label, pos, set = function(args, h) end, option = key|nil} ... }
 --   returns     "sdk" (result | nil, SmartcarError), "nothing", "transport" (also start: an id),
---               "many" (a table: all, loop, poll), "session", "iterator" (a paging iterator)
+--               "many" (a table: all, loop, poll), "session", "iterator" (a paging iterator),
+--               "boolean"
 --   names       the names its messages may use for it
 ---------------------------------------------------------------------------
 
@@ -336,6 +337,9 @@ end
 entry("transports.libcurl.socketAction", { target = watched_session,
   self = session_methods, params = { "fd", "events" }, args = function() return { 0, "r" } end,
   returns = "many", names = { "socketAction", "Session:socketAction" } })
+entry("transports.libcurl.watched", { target = function(cx) return cx.sc.transports.libcurl end,
+  self = session_methods, params = {}, args = function() return {} end,
+  returns = "boolean", names = { "watched", "Session:watched" } })
 entry("transports.libcurl.timeout", { target = watched_session,
   self = session_methods, params = {}, args = function() return {} end,
   returns = "many", names = { "timeout", "Session:timeout" } })
@@ -494,6 +498,9 @@ local function judge_return(e, case, r)
     return nil
   elseif how == "session" then
     if type(r[1]) == "userdata" and tostring(r[1]):match("^Session") then return nil end
+    return "returned " .. describe_value(r[1])
+  elseif how == "boolean" then
+    if type(r[1]) == "boolean" then return nil end
     return "returned " .. describe_value(r[1])
   end
   -- sdk: result | nil, SmartcarError

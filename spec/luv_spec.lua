@@ -167,6 +167,42 @@ describe("smartcar.loop{driver = \"luv\"}", function()
     assert.are.equal(3, admin("GET", "/_emulator/stats").requests)
   end)
 
+  it("shares its Session with smartcar.all and with a stepped loop (the one that comes second uses "
+    .. "a Session of its own meanwhile)", function()
+    -- a luv loop's request in flight (the Session watched), then smartcar.all from a uv callback
+    local loop = sc.loop { driver = "luv" }
+    local first = loop:run(function() return vehicles[1]:odometer() end)
+    local watched, values, errors
+    local later = uv.new_timer()
+    later:start(5, 0, function()
+      later:close()
+      watched = transport:watched()
+      values, errors = sc.all { function() return vehicles[2]:odometer() end,
+        function() return vehicles[3]:attributes() end }
+    end)
+    run_until(function() return loop:pending() == 0 and values ~= nil end)
+    assert.is_true(watched)
+    assert.are.same({}, errors)
+    assert.is_number(values[1].distance)
+    assert.is_string(values[2].make)
+    assert.is_number(first:result().distance)
+    -- a stepped loop's request in flight (the Session polled), then a luv loop's
+    local plain = sc.loop()
+    local stepped = plain:run(function() return vehicles[4]:odometer() end)
+    assert.is_false(transport:watched())
+    local luv_loop = sc.loop { driver = "luv" }
+    local driven = luv_loop:run(function() return vehicles[5]:odometer() end)
+    local stepper = uv.new_timer()
+    stepper:start(10, 10, function()
+      plain:step(0)
+      if plain:pending() == 0 then stepper:close() end
+    end)
+    run_until(function() return plain:pending() == 0 and luv_loop:pending() == 0 end)
+    assert.is_number(stepped:result().distance)
+    assert.is_number(driven:result().distance)
+    assert.are.equal(5, admin("GET", "/_emulator/stats").requests)
+  end)
+
   it("checks its options, and loop:step raises under the driver", function()
     assert.has_error(function() sc.loop { driver = "uv" } end,
       "bad option 'driver' to 'loop' (\"luv\" expected, got 'uv')")
@@ -188,6 +224,7 @@ describe("smartcar.loop{driver = \"luv\"}", function()
     assert.has_error(function() session:watch(print) end)
     session:watch(function(fd, what) calls[#calls + 1] = { fd, what } end, function(ms) calls[#calls + 1] = ms end)
     assert.are.equal("Session (open, watched)", tostring(session))
+    assert.is_true(session:watched())
     assert.has_error(function() session:watch(print, print) end, "Session:watch: already watched; call watch() first")
     local id = session:start("GET", origin .. "/_emulator/stats", {}, nil)
     assert.is_number(id)
@@ -225,6 +262,7 @@ describe("smartcar.loop{driver = \"luv\"}", function()
     assert.are.equal(200, answers[1][2])
     session:watch()
     assert.are.equal("Session (open)", tostring(session))
+    assert.is_false(session:watched())
     timer:close()
     uv.run()
     session:close()

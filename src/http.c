@@ -231,10 +231,11 @@ static int session_poll(lua_State *L);
 static int session_watch(lua_State *L);
 static int session_socket_action(lua_State *L);
 static int session_timeout(lua_State *L);
+static int session_watched(lua_State *L);
 static const luaL_Reg session_methods[] = {
     {"request", session_request}, {"start", session_start}, {"poll", session_poll}, {"close", session_close},
     {"watch", session_watch}, {"socketAction", session_socket_action}, {"timeout", session_timeout},
-    {NULL, NULL}
+    {"watched", session_watched}, {NULL, NULL}
 };
 static const sc_class session_class = {
     "Session", SC_SESSION_MT, session_methods, NULL, NULL, session_close, session_tostring
@@ -445,6 +446,14 @@ static int session_timeout(lua_State *L)
 {
     sc_session *s = check_session(L, "timeout");
     return socket_action(L, s, CURL_SOCKET_TIMEOUT, 0, "timeout");
+}
+
+/* session:watched() --> whether an event loop drives it (watch): then it cannot be polled. */
+static int session_watched(lua_State *L)
+{
+    sc_session *s = sc_check_object(L, 1, &session_class, "watched");
+    lua_pushboolean(L, s->on_socket != LUA_NOREF);
+    return 1;
 }
 
 static int session_tostring(lua_State *L)

@@ -20,6 +20,7 @@
 
 local core = require "smartcar.core"
 local auto = require "smartcar.transport.auto"
+local libcurl = require "smartcar.transport.libcurl"
 core.own()
 
 local create, resume, yield, status, running = coroutine.create, coroutine.resume, coroutine.yield,
@@ -96,12 +97,31 @@ end
 -- The number of tasks that have not ended.
 function Loop:pending() return self.tasks end
 
+-- A Session of the loop's own, standing in for the libcurl Session `transport` while another
+-- kind of loop drives that one: a Session is either watched by an event loop (the luv driver)
+-- or polled (a loop without a driver), never both at once.
+local function stand_in(loop, transport)
+  loop.standins = loop.standins or {}
+  local s = loop.standins[transport]
+  if not s then
+    s = libcurl.new()
+    loop.standins[transport] = s
+  end
+  return s
+end
+
 -- Start a queued or new request on its transport, the task to resume when it ends.
 local function start(loop, job, transport, method, url, headers, body, limits)
   local driver = loop.driver
   if driver then
     local ok, err = pcall(driver.attach, driver, transport) -- watched before the request starts
+    if not ok and transport.watched then -- polled by a loop without a driver meanwhile
+      transport = stand_in(loop, transport)
+      ok, err = pcall(driver.attach, driver, transport)
+    end
     if not ok then return false, err end
+  elseif transport.watched and transport:watched() then
+    transport = stand_in(loop, transport)
   end
   local ok, id = pcall(transport.start, transport, method, url, headers, body, limits)
   if not ok then
@@ -297,6 +317,7 @@ function M.all(tasks, concurrency)
   local list = {}
   for i = 1, n do list[i] = loop:run(tasks[i]) end
   while loop.tasks > 0 do loop:step(1000) end
+  for _, s in pairs(loop.standins or {}) do s:close() end
   local values, errors = {}, {}
   for i = 1, n do values[i], errors[i] = list[i]:result() end
   return values, errors

@@ -13,9 +13,10 @@
 -- watched (its Lua functions dropped) and every uv handle of the driver is closed, so
 -- an idle loop keeps the host's loop alive with nothing. `loop:step` raises under this
 -- driver (`uv_run` cannot be re-entered from the callbacks the tasks run in).
--- While a Session is watched, `session:poll` raises: a `smartcar.all` in the same Lua
--- state waits until the luv loop's requests have ended. A transport without `watch`
--- (not libcurl) carries each request inside its task, blocking.
+-- A Session is either watched or polled, never both: while a luv loop watches it, a
+-- `smartcar.all` or a stepped loop in the same Lua state carries its requests on a Session of
+-- its own, and a luv loop does the same while a stepped loop's requests are in flight on it.
+-- A transport without `watch` (not libcurl) carries each request inside its task, blocking.
 --
 -- libuv reports an error on a socket (POLLERR: a refused connection, say) to its poll handle
 -- as `EBADF`, and luv prints that line (`EBADF: bad file descriptor`) to stderr itself before
