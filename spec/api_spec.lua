@@ -172,6 +172,8 @@ describe("module functions", function()
     assert.are.equal(401, err.statusCode)
     assert.has_error(function() smartcar.deleteConnections(H.AMT, { userId = "u", vehicleId = "v" }) end,
       "bad argument #2 to 'deleteConnections' (filter needs EITHER userId OR vehicleId, not both)")
+    assert.has_error(function() smartcar.deleteConnections(H.AMT, {}) end,
+      "bad argument #2 to 'deleteConnections' (filter needs userId or vehicleId)")
     local _, bad = smartcar.getConnections("wrong-amt")
     assert.are.equal(401, bad.statusCode)
   end)

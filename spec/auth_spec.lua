@@ -96,6 +96,9 @@ describe("AuthClient:getAuthUrl", function()
     { { "read_vin" }, { singleSelect = { vin = "0SCAUDI037A5ADB1C" }, state = "a b&c=d!*'()~" },
       "&approval_prompt=auto" .. R .. "&scope=read_vin&state=a%20b%26c%3Dd!*'()~&single_select=true" ..
       "&single_select_vin=0SCAUDI037A5ADB1C&mode=test" },
+    -- empty strings say nothing: left out, as Node leaves out what is falsy
+    { { "read_vin" }, { state = "", makeBypass = "", user = "", externalId = "" },
+      "&approval_prompt=auto" .. R .. "&scope=read_vin&mode=test" },
   }
   for i, case in ipairs(cases) do
     it("builds case " .. i .. " exactly", function()

@@ -250,6 +250,20 @@ local CASES = {
       distance(1)(res, err)
       assert.are.equal("\255\254km \192\175", res.unit) -- the bytes as sent, nothing dropped
     end, on = S },
+  { "empty-meta-headers", function(res, err)
+      distance(12.5)(res, err)
+      assert.are.same({}, res.meta)
+    end },
+  { "batch-items", function(res, err)
+      assert.is_nil(err)
+      local odo, battery, fuel = res.odometer.error, res.battery.error, res.fuel
+      assert.are.same({ "RATE_LIMIT", "VEHICLE", 429, 999, "rid-batch" },
+        { odo.type, odo.code, odo.statusCode, odo.retryAfter, odo.requestId })
+      assert.are.same({ "VEHICLE_STATE", "ASLEEP", 409, "rid-batch" },
+        { battery.type, battery.code, battery.statusCode, battery.requestId })
+      assert.are.equal(5, fuel.range)
+      assert.are.equal("rid-batch", fuel.meta.requestId)
+    end, call = "batch", on = S },
   { "dup-request-id", function(res, err)
       distance(12.5)(res, err)
       assert.are.equal("rid-1, rid-2", res.meta.requestId)

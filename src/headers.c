@@ -89,7 +89,7 @@ void sc_copy_headers(lua_State *L, int hidx, const char *const names[], const ch
     if (lua_type(L, hidx) == LUA_TTABLE) {
         for (i = 0; i < n; i++) {
             lua_getfield(L, hidx, names[i]);
-            if (lua_type(L, -1) == LUA_TSTRING)
+            if (lua_type(L, -1) == LUA_TSTRING && sc_rawlen(L, -1) > 0) /* an empty header says nothing */
                 lua_setfield(L, tidx, fields[i]);
             else
                 lua_pop(L, 1);
@@ -105,6 +105,8 @@ void sc_copy_headers(lua_State *L, int hidx, const char *const names[], const ch
     p = lua_tolstring(L, hidx, &len);
     end = p + len;
     while ((i = next_match(&p, end, names, lens, n, first, &value, &vlen)) >= 0) {
+        if (vlen == 0)
+            continue;
         lua_pushlstring(L, value, vlen);
         if (found & (1UL << i)) { /* repeated in this block: joined, as in the table */
             lua_getfield(L, tidx, fields[i]);

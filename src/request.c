@@ -207,7 +207,7 @@ static void add_opt(lua_State *L, luaL_Buffer *b, int *first, int opts, const ch
                     const char *fname)
 {
     const char *s = sc_opt_string(L, opts, key, fname);
-    if (s != NULL)
+    if (s != NULL && *s != '\0') /* an empty one says nothing: left out, as the Node SDK does */
         sc_add_param(b, first, param, s, strlen(s));
 }
 

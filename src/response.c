@@ -36,7 +36,9 @@ static int is_array_text(const char *s, size_t len)
     return i < len && s[i] == '[';
 }
 
-/* A copy of the table at idx (if it is one) with lower-cased string keys. */
+/* A copy of the table at idx (if it is one) with lower-cased string keys: a batch
+ * item's headers. They come as JSON, so a number (`"Retry-After": 999`) is taken as
+ * its text; other values are dropped. */
 static void push_lower_keys(lua_State *L, int idx)
 {
     lua_newtable(L);
@@ -44,10 +46,12 @@ static void push_lower_keys(lua_State *L, int idx)
         return;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+        if (lua_type(L, -2) == LUA_TSTRING && (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)) {
             luaL_Buffer b;
             size_t n, i;
-            const char *k = lua_tolstring(L, -2, &n);
+            const char *k;
+            lua_tolstring(L, -1, NULL); /* the value (a copy on the stack, never the key) as text */
+            k = lua_tolstring(L, -2, &n);
             luaL_buffinit(L, &b);
             for (i = 0; i < n; i++)
                 luaL_addchar(&b, (char)tolower((unsigned char)k[i]));
@@ -131,6 +135,14 @@ static int push_batch(lua_State *L, int status, int hidx, int bidx, const char *
                 size_t blen = 0;
                 const char *b = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &blen) : "";
                 sc_push_invalid_response(L, st, headers, b, blen);
+            }
+            lua_getfield(L, -1, "requestId"); /* none of the item's own: the batch's, as its meta has */
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                sc_get_header(L, hidx, "sc-request-id");
+                lua_setfield(L, -2, "requestId");
+            } else {
+                lua_pop(L, 1);
             }
             lua_setfield(L, -4, "error");
             lua_pop(L, 1);

@@ -264,7 +264,8 @@ return function(smartcar, client)
   function smartcar.deleteConnections(amt, filter)
     filter = check_options(filter, 2, "deleteConnections", FILTER)
     if (filter.userId == nil) == (filter.vehicleId == nil) then
-      arg_error(2, "deleteConnections", "filter needs EITHER userId OR vehicleId, not both")
+      arg_error(2, "deleteConnections", filter.userId == nil and "filter needs userId or vehicleId"
+        or "filter needs EITHER userId OR vehicleId, not both")
     end
     return send(DATA, "deleteConnections", amt, {
       user_id = string_option(filter, "userId", "deleteConnections"),

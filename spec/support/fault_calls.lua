@@ -23,6 +23,17 @@ M.CALLS = {
   getUser = function(sc) return sc.getUser(M.TOKEN) end,
   exchangeCode = function(sc) return auth_client(sc):exchangeCode(M.CODE) end,
   exchangeRefreshToken = function(sc) return auth_client(sc):exchangeRefreshToken(M.REFRESH) end,
+  -- a batch's items as plain data (the outcome comes back serialized from nginx)
+  batch = function(sc)
+    local b, err = vehicle(sc):batch { "/odometer", "/battery", "/fuel" }
+    if not b then return nil, err end
+    local out = {}
+    for _, name in ipairs { "odometer", "battery", "fuel" } do
+      local res, item_err = b[name]()
+      out[name] = res or { error = item_err }
+    end
+    return out
+  end,
   appToken = function(sc)
     return sc.Application.new({ clientId = M.CLIENT_ID, clientSecret = M.CLIENT_SECRET }):token()
   end,
@@ -37,6 +48,7 @@ M.WIRE = {
   getUser = { "GET", "/v2.0/user" },
   exchangeCode = { "POST", "/oauth/token" },
   exchangeRefreshToken = { "POST", "/oauth/token" },
+  batch = { "POST", "/v2.0/vehicles/vid/batch" },
   appToken = { "POST", "/oauth2/token" },
 }
 

@@ -244,6 +244,20 @@ B["dup-request-id"] = function(c)
   c.respond(200, { { "Content-Type", "application/json" }, { "sc-request-id", "rid-1" }, { "SC-Request-Id", "rid-2" } },
     '{"distance":12.5}')
 end
+-- empty meta headers say nothing (a proxy that blanks them): no field from them
+B["empty-meta-headers"] = function(c)
+  c.respond(200, { { "Content-Type", "application/json" }, { "sc-request-id", "" }, { "sc-fetched-at", "" },
+    { "sc-data-age", "" }, { "sc-unit-system", "" } }, '{"distance":12.5}')
+end
+-- batch items as the Python SDK's tests give them: a JSON number for Retry-After, no request id of
+-- their own (the batch's header stands for them, as it does in their meta)
+B["batch-items"] = function(c)
+  c.respond(200, { { "Content-Type", "application/json" }, { "sc-request-id", "rid-batch" } },
+    '{"responses":[{"path":"/odometer","code":429,"headers":{"Retry-After":999},' ..
+    '"body":{"type":"RATE_LIMIT","code":"VEHICLE","description":"Too many requests.","statusCode":429}},' ..
+    '{"path":"/battery","code":409,"body":{"type":"VEHICLE_STATE","code":"ASLEEP","description":"Asleep."}},' ..
+    '{"path":"/fuel","code":200,"headers":{"sc-data-age":"2026-01-01T00:00:00.000Z"},"body":{"range":5}}]}')
+end
 B["dup-retry-after"] = function(c)
   c.respond(429, { { "Content-Type", "application/json" }, { "Retry-After", "5" }, { "Retry-After", "7" } }, RATE_LIMIT)
 end
