@@ -470,7 +470,7 @@ describe("Application, against the emulator's V3 services", function()
     assert.is_table(res.meta)
   end)
 
-  it("reads a vehicle's attributes without sc-user-id, signals with it", function()
+  it("reads a vehicle's attributes and signals, each with sc-user-id", function()
     if needs("GET /v3/vehicles/{id}, /signals, /signals/{code}") then return end
     local v = a:vehicle(t.vehicles[1], t.user_id)
     local attrs = assert(v:attributes())
@@ -479,7 +479,7 @@ describe("Application, against the emulator's V3 services", function()
     assert.are.equal("string", type(attrs.meta.requestId))
     local r = only("/v3/vehicles/")
     assert.are.same({ "GET", "/v3/vehicles/" .. t.vehicles[1] }, { r.method, r.path })
-    assert.is_nil(header(r, "sc-user-id"))
+    assert.are.equal(t.user_id, header(r, "sc-user-id"))
     H.clear()
     local all = assert(v:signals())
     local odo = all.signals["odometer-traveleddistance"]

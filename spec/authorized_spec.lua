@@ -106,9 +106,18 @@ describe("a vehicle that keeps itself authorized", function()
     assert.are.equal(400, err.refreshError.statusCode)
     assert.are.equal(1, token_requests())
     assert.are.equal(1, #odometer_auths())
-    v:odometer()
-    assert.are.equal(2, token_requests()) -- one refresh per call, never more
+    -- the refused refresh token is not sent again: the same refreshError, no token request
+    res, err = v:odometer()
+    assert.is_nil(res)
+    assert.are.equal(400, err.refreshError.statusCode)
+    assert.are.equal(1, token_requests())
     assert.are.equal(2, #odometer_auths())
+    -- a new refresh token (from the caller or a store) is tried
+    local fresh = access_for()
+    access.refreshToken = fresh.refreshToken
+    res = assert(v:odometer())
+    assert.is_number(res.distance)
+    assert.are.equal(2, token_requests())
   end)
 
   it("without an authClient just uses the access table's token", function()

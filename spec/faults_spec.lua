@@ -438,6 +438,27 @@ describe("the fault matrix", function()
         end
       end
 
+      if not transport.custom then
+        it("ends a connection that never completes at connectTimeout, told as the connection's timeout", function()
+          -- a listener whose backlog is full: the kernel drops the SYNs, the connect never completes
+          local listener = assert(socket.bind("127.0.0.1", 0, 1))
+          local _, port = listener:getsockname()
+          local fillers = {}
+          for i = 1, 4 do
+            fillers[i] = socket.tcp()
+            fillers[i]:settimeout(0)
+            fillers[i]:connect("127.0.0.1", port)
+          end
+          local o = call(transport, "http://127.0.0.1:" .. port, "odometer", { connectTimeout = 300 })[1]
+          for _, c in ipairs(fillers) do c:close() end
+          listener:close()
+          assert.is_nil(o.res)
+          assert.are.same({ "SDK_ERROR", "TIMEOUT", "Connection timed out after 300 ms" },
+            { o.err.type, o.err.code, o.err.description })
+          assert.is_true(o.elapsed < TIMEOUT / 1000, ("%.2f s: past connectTimeout"):format(o.elapsed))
+        end)
+      end
+
       it("sends exactly the request asked for: GET", function()
         server.reset()
         local _, user_agent = call(transport, server.origin("ok"), "odometer")

@@ -5,14 +5,15 @@ local smartcar = require "smartcar"
 local store = require "smartcar.store"
 local H = require "helper"
 
-local function fake_dict()
+local function fake_dict(exptimes)
   local data = {}
   return {
     get = function(_, k) return data[k] end,
     set = function(_, k, v) data[k] = v return true end,
-    add = function(_, k, v)
+    add = function(_, k, v, exptime)
       if data[k] ~= nil then return false, "exists" end
       data[k] = v
+      if exptimes then exptimes[#exptimes + 1] = exptime end
       return true
     end,
     delete = function(_, k) data[k] = nil end,
@@ -71,6 +72,18 @@ describe("a shared token store", function()
       assert.is_number(values[i].distance)
     end
     assert.are.equal(1, H.stats().tokenRequests.refresh_token)
+  end)
+
+  it("holds its lock for as long as the refresh may take, not a fixed 30 s (or lockSeconds)", function()
+    local exptimes = {}
+    local shared = store.sharedDict(fake_dict(exptimes), "user-1", 1)
+    local sc = smartcar.new { origin = H.origin, timeout = 45000 }
+    local v = sc.Vehicle.new(id, access, { authClient = client, store = shared })
+    assert.is_number(assert(v:odometer()).distance)
+    assert.are.same({ 46 }, exptimes) -- the refresh's deadline: the instance's timeout and a second
+    exptimes[1] = nil
+    assert(shared:tryLock()) -- taken by hand, without a time: lockSeconds
+    assert.are.same({ 1 }, exptimes)
   end)
 
   it("checks its arguments", function()

@@ -165,6 +165,19 @@ describe("examples/webhook-v3", function()
     assert.are.equal(200, post(body, signature).status)
   end)
 
+  it("takes a signed delivery past nginx's body buffer (read from nginx's file), and an empty POST is a 401",
+    function()
+    local d = deliver { eventType = "VEHICLE_STATE" }
+    local big = core.decode(d.body)
+    big.padding = ("x"):rep(64 * 1024) -- past client_body_buffer_size: nginx keeps the body in a file
+    local body = core.encode(big)
+    local res = post(body, smartcar.hashChallenge(H.AMT, body))
+    assert.are.equal(200, res.status, res.body)
+    res = post("", nil)
+    assert.are.equal(401, res.status, res.body)
+    assert.are.same({ error = "INVALID_SIGNATURE" }, core.decode(res.body))
+  end)
+
   it("answers a signed body that is not a JSON object with 400, and only POST on /webhook", function()
     local res = post("[1,2]", smartcar.hashChallenge(H.AMT, "[1,2]"))
     assert.are.equal(400, res.status)

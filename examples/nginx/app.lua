@@ -5,6 +5,7 @@
 --   /webhook   -> a webhook receiver: answers the VERIFY challenge, checks SC-Signature on the raw body
 local smartcar = require "smartcar"
 local json = require "cjson.safe" -- built into OpenResty; Debian: lua-cjson
+local requestBody = require("smartcar.transport.resty").requestBody
 
 -- Loaded once per worker (require caches it): configure and build the client once.
 smartcar.configure { timeout = 10000 } -- inside nginx the cosocket transport is the default
@@ -41,8 +42,7 @@ function routes.callback()
 end
 
 function routes.webhook()
-  ngx.req.read_body()
-  local raw = ngx.req.get_body_data() or ""
+  local raw = assert(requestBody()) -- byte for byte, however large
   local event = json.decode(raw)
   if type(event) ~= "table" then return reply(400, { error = "not JSON" }) end
   if event.eventType == "VERIFY" then -- prove we hold the AMT

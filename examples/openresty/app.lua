@@ -9,6 +9,7 @@
 -- luacheck: globals ngx
 local smartcar = require "smartcar"
 local json = require "cjson.safe" -- built into OpenResty; Debian: lua-cjson
+local requestBody = require("smartcar.transport.resty").requestBody
 
 -- Loaded once per worker (require caches it). Inside nginx the SDK talks over cosockets by itself.
 smartcar.configure { timeout = 30000 }
@@ -170,23 +171,11 @@ local function json_reply(status, body)
   ngx.say(json.encode(body))
 end
 
--- The raw body, byte for byte: in memory, or in a file when it outgrew client_body_buffer_size.
-local function raw_body()
-  ngx.req.read_body()
-  local data = ngx.req.get_body_data()
-  if data then return data end
-  local path = ngx.req.get_body_file()
-  if not path then return "" end
-  local f = assert(io.open(path, "rb"))
-  data = f:read("*a")
-  f:close()
-  return data
-end
 
 function app.webhook()
   if ngx.req.get_method() ~= "POST" then return json_reply(405, { error = "POST only" }) end
   if not AMT then return json_reply(503, { error = "SMARTCAR_MANAGEMENT_TOKEN is not set" }) end
-  local raw = raw_body()
+  local raw = assert(requestBody()) -- byte for byte, also when nginx wrote it to a file
   local event = json.decode(raw)
   if type(event) ~= "table" then return json_reply(400, { error = "not JSON" }) end
   if event.eventType == "VERIFY" and type(event.data) == "table" then -- prove we hold the AMT

@@ -8,6 +8,7 @@
 -- luacheck: globals ngx
 local smartcar = require "smartcar"
 local json = require "cjson.safe" -- built into OpenResty; Debian: lua-cjson
+local requestBody = require("smartcar.transport.resty").requestBody
 
 local AMT = os.getenv("SMARTCAR_MANAGEMENT_TOKEN")
 local store = ngx.shared.events -- every worker's deliveries in one place (a real app: its database)
@@ -22,19 +23,6 @@ local function reply(status, body)
   return ngx.exit(status)
 end
 
--- The body exactly as received: in memory, or from the file nginx wrote a large one to.
-local function raw_body()
-  ngx.req.read_body()
-  local data = ngx.req.get_body_data()
-  if data then return data end
-  local path = ngx.req.get_body_file()
-  if not path then return "" end
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  data = f:read("*a")
-  f:close()
-  return data
-end
 
 -- What the app keeps of an event: who, which vehicle, and the signal values or the errors.
 local function summary(event)
@@ -77,7 +65,7 @@ end
 function app.webhook()
   if ngx.req.get_method() ~= "POST" then return reply(405, { error = "POST only" }) end
   if not AMT then return reply(503, { error = "SMARTCAR_MANAGEMENT_TOKEN is not set" }) end
-  local event, err = smartcar.parseWebhook(AMT, ngx.req.get_headers(), raw_body())
+  local event, err = smartcar.parseWebhook(AMT, ngx.req.get_headers(), assert(requestBody()))
   if not event then -- a missing or wrong SC-Signature (401), or a signed body that is not a JSON object (400)
     store:incr("rejected", 1, 0)
     ngx.log(ngx.WARN, "webhook rejected: ", err.code)

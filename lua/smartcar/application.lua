@@ -186,7 +186,10 @@ return function(smartcar, client)
   -- The application token, single-flight; `stale`: a token the caller saw refused (get another).
   local function token(app, st, stale)
     local finished = st.finished -- fetches ended so far
-    while st.fetching and now() < st.fetching do wait_turn() end
+    while st.fetching and now() < st.fetching do
+      local ok, err = wait_turn()
+      if not ok then return nil, err end
+    end
     if st.token and st.token ~= stale and os_time() < st.refreshAt then return st.token end
     if st.finished ~= finished and st.err then return nil, st.err end -- the fetch waited for failed
     st.fetching = now() + cfg.timeout + 1000 -- a fetcher that raised is waited for no longer than this
@@ -743,7 +746,7 @@ return function(smartcar, client)
 
   function V3Vehicle:attributes()
     local app = check_vehicle(self, "attributes")
-    return one(app, v3.vehicle.attributes, { vehicleId = self.id })
+    return one(app, v3.vehicle.attributes, { vehicleId = self.id, userId = self.userId })
   end
 
   function V3Vehicle:signal(code)

@@ -15,6 +15,7 @@
 
 local core = require "smartcar.core"
 local loops = require "smartcar.loop"
+local auto = require "smartcar.transport.auto"
 core.own()
 
 local type, pairs, next, rawget, os_time, now = type, pairs, next, rawget, os.time, core.now
@@ -25,11 +26,23 @@ local M = {}
 local OWN = { authClient = true, onRefresh = true, refreshMargin = true, store = true } -- the rest: Vehicle.new's
 local state = setmetatable({}, { __mode = "k" })      -- vehicle -> {access, client, onRefresh, margin, token}
 local refreshing = setmetatable({}, { __mode = "k" }) -- access table -> until when (ms) its refresh may run
+-- access table -> {token =, err =}: a refresh token the token endpoint refused (400, 401), and how;
+-- never sent again (a new one, from a store or the caller, is tried)
+local refused = setmetatable({}, { __mode = "k" })
 
--- Let a refresh that runs elsewhere go on (a task yields to its loop; in nginx, the light thread).
+-- Let a refresh that runs elsewhere go on (a task yields to its loop; in nginx, the light thread):
+-- true, or false and the error where nothing may wait (nginx's log or header_filter phase, where a
+-- wait would block the worker and the refresh waited for could never run).
 local function wait_turn()
   local job = loops.current()
-  if job then job:sleep(10) else loops.pause(10) end
+  if job then
+    job:sleep(10)
+    return true
+  end
+  local why = auto.refused()
+  if why then return false, core.sdkError("UNSUPPORTED_PHASE", why) end
+  loops.pause(10)
+  return true
 end
 M.waitTurn = wait_turn -- the Application token's single flight waits the same way
 
@@ -49,9 +62,13 @@ end
 -- The store's lock (other processes' refreshes), waited for until `deadline`; true when held.
 local function lock_store(store, deadline)
   if not (store and store.tryLock) then return false end
-  while not store:tryLock() do
+  -- held for as long as the refresh may take (a shorter lock would let another process in with the
+  -- same refresh token), whole seconds
+  local seconds = math.ceil((deadline - now()) / 1000)
+  while not store:tryLock(seconds) do
     if now() >= deadline then return false end
-    wait_turn()
+    local ok, err = wait_turn()
+    if not ok then return false, err end
   end
   return true
 end
@@ -59,21 +76,34 @@ end
 -- Refresh st.access unless someone already replaced the token `stale`: true, or false and the error.
 local function refresh(st, stale, timeout)
   local access = st.access
-  while refreshing[access] and now() < refreshing[access] do wait_turn() end
+  while refreshing[access] and now() < refreshing[access] do
+    local ok, err = wait_turn()
+    if not ok then return false, err end
+  end
   if access.accessToken ~= stale then return true end
   refreshing[access] = now() + timeout -- a refresher that raised is waited for no longer than this
   local store = st.store
-  local locked = lock_store(store, refreshing[access])
+  local locked, lock_err = lock_store(store, refreshing[access])
+  if lock_err then
+    refreshing[access] = nil
+    return false, lock_err
+  end
   adopt(st)
-  if access.accessToken ~= stale or type(access.refreshToken) ~= "string" then -- done elsewhere, or impossible
+  local dead = refused[access]
+  dead = dead and dead.token == access.refreshToken and dead.err
+  if access.accessToken ~= stale or type(access.refreshToken) ~= "string" or dead then -- done elsewhere, or impossible
     if locked then store:unlock() end
     refreshing[access] = nil
-    return access.accessToken ~= stale
+    if access.accessToken ~= stale then return true end
+    return false, dead or nil
   end
-  local new, err = st.client:exchangeRefreshToken(access.refreshToken)
+  local used = access.refreshToken
+  local new, err = st.client:exchangeRefreshToken(used)
   if new then
     take(access, new)
     if store then store:save(access) end
+  elseif err.statusCode == 400 or err.statusCode == 401 then
+    refused[access] = { token = used, err = err }
   end
   if locked then store:unlock() end
   refreshing[access] = nil

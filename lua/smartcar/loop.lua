@@ -83,10 +83,25 @@ function Loop:resume(job, ...)
   end
 end
 
+-- A task where no coroutine may be made (nginx's init_worker, set and log phases disable them):
+-- it runs to its end at once, its requests plain calls (libcurl in init_worker; elsewhere the
+-- phase's UNSUPPORTED_PHASE error), and its job is done.
+local function run_inline(fn, ...)
+  local job = setmetatable({ finished = true }, Job)
+  local ok, a, b = pcall(fn, ...)
+  if ok then job.first, job.second = a, b else job.raised = a end
+  return job
+end
+
 -- Start `fn(...)` as a task at once (it runs until its first request or wait).
 -- @treturn Job with `done()` and `result()`
 function Loop:run(fn, ...)
-  local job = setmetatable({ loop = self, co = create(fn) }, Job)
+  local made, co = pcall(create, fn)
+  if not made then
+    if type(fn) == "function" and tostring(co):find("API disabled", 1, true) then return run_inline(fn, ...) end
+    error(co, 2)
+  end
+  local job = setmetatable({ loop = self, co = co }, Job)
   jobs[job.co] = job
   self.tasks = self.tasks + 1
   M.active = M.active + 1

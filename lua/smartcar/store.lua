@@ -1,7 +1,8 @@
 --- Token stores for vehicles that keep themselves authorized, shared between
 -- processes: `Vehicle.new(id, access, {authClient=, store=})`. A store has
 -- `load()` (the latest access table, or nil), `save(access)`, and optionally
--- `tryLock()` / `unlock()` (one refresh at a time across processes).
+-- `tryLock(seconds)` / `unlock()` (one refresh at a time across processes; `seconds`: how long
+-- the refresh may take, after which the lock may go by itself).
 -- @module smartcar.store
 
 local core = require "smartcar.core"
@@ -12,8 +13,9 @@ local type = type
 local M = {}
 
 --- A store in an nginx `lua_shared_dict`, under `key`: every worker of the server sees the
--- tokens any of them refreshed. The lock expires by itself after `lockSeconds` (default 30),
--- should its holder die.
+-- tokens any of them refreshed. The lock expires by itself, should its holder die, once the
+-- refresh it was taken for has run out of time (`tryLock(seconds)`), or after `lockSeconds`
+-- (default 30) when it is taken without a time.
 -- @param dict a `lua_shared_dict`: `ngx.shared.tokens`, say
 -- @tparam string key
 -- @tparam[opt] number lockSeconds
@@ -35,7 +37,9 @@ function M.sharedDict(dict, key, lockSeconds)
       return type(text) == "string" and core.decode(text) or nil
     end,
     save = function(_, access) dict:set(key, core.encode(access)) end,
-    tryLock = function() return dict:add(lock_key, true, lockSeconds or 30) == true end,
+    tryLock = function(_, seconds)
+      return dict:add(lock_key, true, type(seconds) == "number" and seconds > 0 and seconds or lockSeconds or 30) == true
+    end,
     unlock = function() dict:delete(lock_key) end,
   }
 end

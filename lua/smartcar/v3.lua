@@ -100,7 +100,7 @@ end
 -- The methods of an application's vehicle (`app:vehicle(vehicleId, userId)`).
 M.vehicle = {
   row { name = "attributes", method = "GET", origin = "vehicleOrigin", path = "/vehicles/{vehicleId}",
-    doc = "The vehicle's make, model, year and the like (no `sc-user-id`: the resource is the application's).",
+    headers = USER, doc = "The vehicle's make, model, year and the like.",
     returns = { id = "string: the vehicle id", make = "string: upper case, e.g. `TESLA`", model = "string: e.g. `Model 3`",
       year = "integer: the model year", powertrainType = "string: e.g. `BEV`, `ICE` (nil when not sent)",
       mode = "string: `live` or `simulated` (nil when not sent)" } },

@@ -283,10 +283,12 @@ case { name = "DELETE /v3/users/{id} (204: {meta})",
   check = succeeds_once(function(ctx) return { method = "DELETE", path = "/v3/users/" .. ctx.userId } end,
     function(res) assert.are.same({ "meta" }, keys(res)) end) }
 
-case { name = "GET /v3/vehicles/{id}: no sc-user-id",
+case { name = "GET /v3/vehicles/{id}: sc-user-id (as on every call of the vehicle)",
   prepare = driver,
   run = vehicle_call(function(v) return v:attributes() end),
-  check = succeeds_once(function(ctx) return { method = "GET", path = "/v3/vehicles/" .. ctx.vehicleId } end,
+  check = succeeds_once(function(ctx)
+      return { method = "GET", path = "/v3/vehicles/" .. ctx.vehicleId, user = ctx.userId }
+    end,
     function(res, ctx)
       assert.are.same({ "id", "make", "meta", "mode", "model", "powertrainType", "year" }, keys(res))
       assert.are.same({ ctx.vehicleId, "TESLA", "Model 3", 2021, "BEV", "simulated" },
@@ -298,8 +300,9 @@ case { name = "GET /v3/vehicles/{id} of an unknown vehicle: the V3 error with ev
   run = app_call(function(app, ctx)
     return app:vehicle("00000000-0000-4000-8000-000000000000", ctx.userId):attributes()
   end),
-  check = function(out, _, log)
-    one_call(log, { method = "GET", path = "/v3/vehicles/00000000-0000-4000-8000-000000000000" }, out)
+  check = function(out, ctx, log)
+    one_call(log, { method = "GET", path = "/v3/vehicles/00000000-0000-4000-8000-000000000000", user = ctx.userId },
+      out)
     local err = out.err
     assert.is_nil(out.res)
     assert.are.same(ERROR_FIELDS, keys(err))

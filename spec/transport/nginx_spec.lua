@@ -17,8 +17,16 @@ http {
   init_by_lua_block { require "smartcar" }
   init_worker_by_lua_block {
     -- no request is being served: libcurl, blocking harmlessly
-    local _, err = require("smartcar").getUser("not-a-token")
+    local smartcar = require "smartcar"
+    local _, err = smartcar.getUser("not-a-token")
     ngx.log(ngx.ERR, "SMARTCAR-IN-INIT-WORKER ", err.type, " ", err.statusCode, "|")
+    -- no coroutine may be made here: smartcar.all runs its tasks one after the other
+    local values, errors = smartcar.all { function() return smartcar.getUser("not-a-token") end }
+    ngx.log(ngx.ERR, "SMARTCAR-ALL-IN-INIT-WORKER ", tostring(values[1]), " ", errors[1].statusCode, "|")
+    -- the cosocket transport, set explicitly, answers that it cannot run here (it does not raise)
+    local sc = smartcar.new { transport = require("smartcar.transport.resty").new() }
+    local _, rerr = sc.getUser("not-a-token")
+    ngx.log(ngx.ERR, "SMARTCAR-RESTY-IN-INIT-WORKER ", rerr.code, "|")
   }
   server {
     listen 127.0.0.1:%d;
@@ -67,8 +75,34 @@ http {
     location = /logged {
       content_by_lua_block { ngx.say("ok") }
       log_by_lua_block {
-        local _, err = require("smartcar").getUser("t")
+        local smartcar = require "smartcar"
+        local _, err = smartcar.getUser("t")
         ngx.log(ngx.ERR, "SMARTCAR-IN-LOG ", err.type, " ", err.code, " ", err.description, "|")
+        local values, errors = smartcar.all { function() return smartcar.getUser("t") end }
+        ngx.log(ngx.ERR, "SMARTCAR-ALL-IN-LOG ", tostring(values[1]), " ", errors[1].code, "|")
+      }
+    }
+    location = /apptoken { content_by_lua_block {
+      -- one Application for the worker, its token fetched slowly (the spec delays the token endpoint)
+      local app = package.loaded["nginx_spec.app"]
+      if not app then
+        app = require("smartcar").new({ origin = ngx.var.arg_origin }).Application.new {
+          clientId = ngx.var.arg_id, clientSecret = ngx.var.arg_secret }
+        package.loaded["nginx_spec.app"] = app
+      end
+      local tok, err = app:token()
+      ngx.say(tok and "a token" or err.message)
+    } }
+    location = /apptoken-in-log {
+      content_by_lua_block { ngx.say("ok") }
+      log_by_lua_block {
+        -- the token is being fetched by another request: waiting here would hold the worker
+        ngx.update_time()
+        local t0 = ngx.now()
+        local tok, err = package.loaded["nginx_spec.app"]:token()
+        ngx.update_time()
+        ngx.log(ngx.ERR, "SMARTCAR-TOKEN-IN-LOG ", tok and "a token" or err.code, " ",
+          ("%%.3f"):format(ngx.now() - t0), "|")
       }
     }
   }
@@ -161,6 +195,40 @@ describe("the SDK inside nginx, with no transport configured", function()
       socket.sleep(0.05)
     end
     assert.are.equal("SMARTCAR-IN-HEADER-FILTER UNSUPPORTED_PHASE", line)
+  end)
+
+  it("runs smartcar.all where nginx allows no coroutine: one task after the other (init_worker), or refused "
+    .. "(log); the cosocket transport, set explicitly, refuses init_worker without raising", function()
+    assert.matches("SMARTCAR%-ALL%-IN%-INIT%-WORKER nil 401|", server.log())
+    assert.matches("SMARTCAR%-RESTY%-IN%-INIT%-WORKER UNSUPPORTED_PHASE|", server.log())
+    assert(H.http("GET", server.origin .. "/logged"))
+    local line
+    for _ = 1, 20 do
+      line = server.log():match("SMARTCAR%-ALL%-IN%-LOG [^|]*")
+      if line then break end
+      socket.sleep(0.05)
+    end
+    assert.are.equal("SMARTCAR-ALL-IN-LOG nil UNSUPPORTED_PHASE", line)
+  end)
+
+  it("answers at once, in the log phase, a token fetch another request has in flight (no wait there)", function()
+    H.fault("latency:1000", 1, "^/oauth2/token$")
+    local loop = smartcar.loop()
+    local fetching = loop:run(function()
+      return H.http("GET", ("%s/apptoken?origin=%s&id=%s&secret=%s"):format(server.origin, H.origin,
+        H.API_CLIENT_ID, H.API_CLIENT_SECRET))
+    end)
+    for _ = 1, 20 do loop:step(10) end -- the token request is at the emulator, for a second
+    assert(H.http("GET", server.origin .. "/apptoken-in-log"))
+    local p0 = socket.gettime()
+    assert(H.http("GET", server.origin .. "/ping"))
+    local ping_time = socket.gettime() - p0
+    while not fetching:done() do loop:step(50) end
+    assert.are.equal("a token\n", assert(fetching:result()).body)
+    local code, secs = server.log():match("SMARTCAR%-TOKEN%-IN%-LOG (%S+) ([%d.]+)|")
+    assert.are.equal("UNSUPPORTED_PHASE", code, server.log())
+    assert.is_true(tonumber(secs) < 0.05, secs .. " s in the log phase")
+    assert.is_true(ping_time < 0.2, ("the ping took %.3f s"):format(ping_time))
   end)
 
   it("answers a call from the log phase with a SmartcarError naming the phase and the remedy", function()

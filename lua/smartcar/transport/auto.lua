@@ -26,15 +26,40 @@ local BLOCKING_IS_HARMLESS = { init = true, init_worker = true, exit_worker = tr
 local cosockets        -- the cosocket transport of this worker, made on first use
 local refusals = {}    -- phase -> a transport that explains why not
 
-local function refusal(phase)
-  local message = ("nginx's %s phase has no cosockets and must not block: make the call from " ..
+local function refusal_message(phase)
+  return ("nginx's %s phase has no cosockets and must not block: make the call from " ..
     "ngx.timer.at(0, function() ... end)"):format(phase)
+end
+
+local function refusal(phase)
+  local message = refusal_message(phase)
   return { request = function() return nil, "UNSUPPORTED_PHASE", message end }
 end
 
 --- Whether the code runs inside nginx in a phase with cosockets (and light threads).
 function M.cosocketPhase()
   return M.inNginx and COSOCKETS[ngx.get_phase()] == true
+end
+
+--- Inside nginx, in a phase that can neither yield nor block (`log`, `header_filter`, ...): why
+-- nothing may wait there, the message of `UNSUPPORTED_PHASE`; nil anywhere else.
+function M.refused()
+  if not M.inNginx then return nil end
+  local phase = ngx.get_phase()
+  if COSOCKETS[phase] or BLOCKING_IS_HARMLESS[phase] then return nil end
+  return refusal_message(phase)
+end
+
+--- Inside nginx, in a phase without cosockets: why the cosocket transport cannot run there (the
+-- message of `UNSUPPORTED_PHASE`); nil in a phase with cosockets.
+function M.noCosockets()
+  local phase = ngx.get_phase()
+  if COSOCKETS[phase] then return nil end
+  if BLOCKING_IS_HARMLESS[phase] then
+    return ("nginx's %s phase has no cosockets: leave the transport unset (libcurl is used here) or make " ..
+      "the call from ngx.timer.at(0, function() ... end)"):format(phase)
+  end
+  return refusal_message(phase)
 end
 
 --- The transport to use now.

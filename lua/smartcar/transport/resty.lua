@@ -18,6 +18,7 @@
 -- @module smartcar.transport.resty
 
 local core = require "smartcar.core"
+local auto = require "smartcar.transport.auto"
 core.own()
 
 local concat, tonumber, lower, find, sub, byte = table.concat, tonumber, string.lower, string.find, string.sub, string.byte
@@ -52,6 +53,9 @@ end
 
 function Conn:failure(stage, err)
   if err == "timeout" then
+    if stage == "connect" and self.connectTimeout < self.timeout and now() < self.deadline then
+      return nil, "TIMEOUT", ("Connection timed out after %d ms"):format(self.connectTimeout), true
+    end
     return nil, "TIMEOUT", ("Request timed out after %d ms"):format(self.timeout), not self.sent
   end
   if err == "too large" then
@@ -346,6 +350,8 @@ function M.new(options)
   local transport = {}
 
   function transport.request(_, method, url, headers, body, limits)
+    local refused = auto.noCosockets()
+    if refused then return nil, "UNSUPPORTED_PHASE", refused end
     local scheme, host, port, path, authority = parse_url(url)
     if not scheme then return nil, "NETWORK", "URL rejected: Malformed input to a URL function" end
     local c = setmetatable({
@@ -369,6 +375,31 @@ function M.new(options)
   end
 
   return transport
+end
+
+--- The body of the request nginx is serving, byte for byte, as `parseWebhook` and `verifyPayload`
+-- want it: from memory, or from the file nginx wrote it to once it outgrew
+-- `client_body_buffer_size` (`ngx.req.get_body_data()` alone gives nil for that one, and for an empty
+-- body). Reads the body first (`ngx.req.read_body()`); for a phase that may read it (rewrite, access,
+-- content).
+-- @treturn[1] string the body (`""` when there is none)
+-- @treturn[2] nil
+-- @treturn[2] string why the file nginx buffered the body to could not be read
+-- @usage local raw = assert(require("smartcar.transport.resty").requestBody())
+-- local event, err = smartcar.parseWebhook(amt, ngx.req.get_headers(), raw)
+function M.requestBody()
+  local req = ngx.req
+  req.read_body()
+  local data = req.get_body_data()
+  if data then return data end
+  local path = req.get_body_file()
+  if not path then return "" end
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "the request body's file cannot be read: " .. tostring(err) end
+  data, err = f:read("*a")
+  f:close()
+  if not data then return nil, "the request body's file cannot be read: " .. tostring(err) end
+  return data
 end
 
 return M
