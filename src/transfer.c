@@ -517,8 +517,14 @@ int sc_push_outcome(lua_State *L, sc_transfer *t, CURLcode rc)
             lua_pushfstring(L, "The server's answer cannot be read: %s%s%s", curl_easy_strerror(rc),
                             t->errbuf[0] ? ": " : "", t->errbuf);
         } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+            double total = 0;
+            curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &total);
             lua_pushliteral(L, "TIMEOUT");
-            lua_pushfstring(L, "Request timed out after %d ms", (int)t->limits.timeout);
+            if (sent == 0 && t->limits.connect_timeout < t->limits.timeout && total * 1000 < t->limits.timeout)
+                /* before the request's deadline: the connection's own one */
+                lua_pushfstring(L, "Connection timed out after %d ms", (int)t->limits.connect_timeout);
+            else
+                lua_pushfstring(L, "Request timed out after %d ms", (int)t->limits.timeout);
         } else if (t->overflow) {
             lua_pushliteral(L, "INVALID_RESPONSE");
             lua_pushfstring(L, "Response exceeds the limit of %d bytes", (int)t->limits.max_body);
