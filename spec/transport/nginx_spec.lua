@@ -111,6 +111,15 @@ http {
 
 describe("the SDK inside nginx, with no transport configured", function()
   local server, token, ids
+
+  -- The first line of the error log matching `pattern`, once the worker has written it.
+  local function logged(pattern)
+    for _ = 1, 20 do
+      local line = server.log():match(pattern)
+      if line then return line end
+      socket.sleep(0.05)
+    end
+  end
   setup(function()
     H.reset()
     server = nginx.start(function(port, prefix, root)
@@ -188,12 +197,7 @@ describe("the SDK inside nginx, with no transport configured", function()
   it("calls through libcurl from init_worker_by_lua, and refuses cleanly in a header filter", function()
     assert.matches("SMARTCAR%-IN%-INIT%-WORKER AUTHENTICATION 401|", server.log())
     assert(H.http("GET", server.origin .. "/filtered"))
-    local line
-    for _ = 1, 20 do
-      line = server.log():match("SMARTCAR%-IN%-HEADER%-FILTER [^|]*")
-      if line then break end
-      socket.sleep(0.05)
-    end
+    local line = logged("SMARTCAR%-IN%-HEADER%-FILTER [^|]*")
     assert.are.equal("SMARTCAR-IN-HEADER-FILTER UNSUPPORTED_PHASE", line)
   end)
 
@@ -202,12 +206,7 @@ describe("the SDK inside nginx, with no transport configured", function()
     assert.matches("SMARTCAR%-ALL%-IN%-INIT%-WORKER nil 401|", server.log())
     assert.matches("SMARTCAR%-RESTY%-IN%-INIT%-WORKER UNSUPPORTED_PHASE|", server.log())
     assert(H.http("GET", server.origin .. "/logged"))
-    local line
-    for _ = 1, 20 do
-      line = server.log():match("SMARTCAR%-ALL%-IN%-LOG [^|]*")
-      if line then break end
-      socket.sleep(0.05)
-    end
+    local line = logged("SMARTCAR%-ALL%-IN%-LOG [^|]*")
     assert.are.equal("SMARTCAR-ALL-IN-LOG nil UNSUPPORTED_PHASE", line)
   end)
 
@@ -233,12 +232,7 @@ describe("the SDK inside nginx, with no transport configured", function()
 
   it("answers a call from the log phase with a SmartcarError naming the phase and the remedy", function()
     assert(H.http("GET", server.origin .. "/logged"))
-    local line
-    for _ = 1, 20 do
-      line = server.log():match("SMARTCAR%-IN%-LOG [^|]*")
-      if line then break end
-      socket.sleep(0.05)
-    end
+    local line = logged("SMARTCAR%-IN%-LOG [^|]*")
     assert.are.equal("SMARTCAR-IN-LOG SDK_ERROR UNSUPPORTED_PHASE nginx's log phase has no cosockets and must not " ..
       "block: make the call from ngx.timer.at(0, function() ... end)", line)
   end)
