@@ -297,6 +297,7 @@ local CASES = {
     end, on = S },
   -- the server answered, but not in HTTP: an invalid response, not a network failure
   { "garbage-status", invalid(nil), on = S },
+  { "no-status-line", invalid(nil) },
   -- servers echoing every secret they received
   { "echo-401", echoed(401, "AUTHENTICATION", "INVALID_TOKEN"), on = S },
   { "echo-all", echoed(400), on = S },

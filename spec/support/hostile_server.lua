@@ -291,6 +291,8 @@ B["status-999"] = function(c)
     :format(#body, body))
 end
 B["garbage-status"] = function(c) c.send("SMTP 220 ready, not HTTP at all\r\n\r\nhello") end
+-- an HTTP/0.9-style answer: a body with no status line, then the close
+B["no-status-line"] = function(c) c.send('{"distance":12.5}') end
 -- The first request on a connection is answered with keep-alive; any later request
 -- that reaches this behaviour on the same connection is read and left unanswered.
 B.kadead = function(c, req)

@@ -203,7 +203,14 @@ function Conn:head()
   end
   while true do
     local line, err = next_line()
-    if not line then return nil, err end
+    if not line then
+      local got = sub(self.buf, self.pos, self.pos + 4) -- closed within a first line that is no status line
+      if err == "closed" and got ~= "" and got ~= sub("HTTP/", 1, #got) then
+        self.why = "not an HTTP status line"
+        return nil, "unreadable"
+      end
+      return nil, err
+    end
     local version, code, rest = line:match("^HTTP/(1%.[01]) (%d%d%d)(.*)$")
     if not version or (rest ~= "" and byte(rest) ~= 32) then
       self.why = "not an HTTP status line"
