@@ -85,7 +85,8 @@ local function new(initial)
     -- @tfield table resolution `{type=, url=}`: what to do, e.g. `RETRY_LATER`, `REAUTHENTICATE` (with a
     -- Connect URL)
     -- @tfield string requestId the `requestId` of the body, else the `sc-request-id` header
-    -- @tfield number retryAfter seconds to wait, from the `retry-after` header
+    -- @tfield number retryAfter seconds to wait, from the `retry-after` header (delta-seconds or an HTTP
+    -- date; at most a year)
     -- @tfield string message `"TYPE:CODE - DESCRIPTION"`, or `"TYPE - DESCRIPTION"` without a code
     -- @tfield integer attempts the number of attempts made (see the retries above)
     -- @tfield SmartcarError refreshError a self-authorizing vehicle (or an `Application`): why the token

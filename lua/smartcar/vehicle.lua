@@ -225,7 +225,8 @@ return function(smartcar, client)
   -- `batteryNominalCapacity`, `/charge/limit` -> `chargeLimit`). Each value is a function returning
   -- that item's `result` or `nil, err` (its own status code and `retryAfter`).
   -- @function Vehicle:batch
-  -- @tparam {string,...} paths e.g. `{"/odometer", "/location"}`
+  -- @tparam {string,...} paths e.g. `{"/odometer", "/location"}` (sent with a leading `/`, as
+  -- Smartcar's batch reference writes them: `"odometer"` goes as `"/odometer"`)
   -- @treturn[1] table name -> `function() return result or nil, err end`; each `result` has the fields
   -- of the method for its path (`vehicle:odometer()`, ...) and a `meta`, `{requestId, dataAge, fetchedAt,
   -- unitSystem}` (see `meta`) from the item's headers over the batch's
