@@ -34,14 +34,10 @@ local refused = setmetatable({}, { __mode = "k" })
 -- true, or false and the error where nothing may wait (nginx's log or header_filter phase, where a
 -- wait would block the worker and the refresh waited for could never run).
 local function wait_turn()
-  local job = loops.current()
-  if job then
-    job:sleep(10)
-    return true
-  end
-  local why = auto.refused()
+  local why = auto.refused() -- a loop's task there too: its loop could only block
   if why then return false, core.sdkError("UNSUPPORTED_PHASE", why) end
-  loops.pause(10)
+  local job = loops.current()
+  if job then job:sleep(10) else loops.pause(10) end
   return true
 end
 M.waitTurn = wait_turn -- the Application token's single flight waits the same way

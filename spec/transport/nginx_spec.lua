@@ -95,6 +95,16 @@ http {
     } }
     location = /apptoken-in-log {
       content_by_lua_block { ngx.say("ok") }
+      header_filter_by_lua_block {
+        -- coroutines are allowed here, waits are not: a task of smartcar.all does not wait either
+        ngx.update_time()
+        local t0 = ngx.now()
+        local app = package.loaded["nginx_spec.app"]
+        local _, errors = require("smartcar").all { function() return app:token() end }
+        ngx.update_time()
+        ngx.log(ngx.ERR, "SMARTCAR-ALL-TOKEN-IN-HEADER-FILTER ", errors[1] and errors[1].code, " ",
+          ("%%.3f"):format(ngx.now() - t0), "|")
+      }
       log_by_lua_block {
         -- the token is being fetched by another request: waiting here would hold the worker
         ngx.update_time()
@@ -227,6 +237,9 @@ describe("the SDK inside nginx, with no transport configured", function()
     local code, secs = server.log():match("SMARTCAR%-TOKEN%-IN%-LOG (%S+) ([%d.]+)|")
     assert.are.equal("UNSUPPORTED_PHASE", code, server.log())
     assert.is_true(tonumber(secs) < 0.05, secs .. " s in the log phase")
+    code, secs = server.log():match("SMARTCAR%-ALL%-TOKEN%-IN%-HEADER%-FILTER (%S+) ([%d.]+)|")
+    assert.are.equal("UNSUPPORTED_PHASE", code, server.log())
+    assert.is_true(tonumber(secs) < 0.05, secs .. " s in the header filter")
     assert.is_true(ping_time < 0.2, ("the ping took %.3f s"):format(ping_time))
   end)
 
