@@ -333,11 +333,21 @@ describe("parseWebhook and webhookChallenge", function()
     assert.are.same({ "INVALID_SIGNATURE", "The SC-Signature header does not match the body" }, { err.code, err.description })
     _, err = smartcar.parseWebhook("another-amt", { ["SC-Signature"] = sign(VERIFY) }, VERIFY)
     assert.are.equal("INVALID_SIGNATURE", err.code)
-    for _, body in ipairs { "[1]", "not json", '"a string"' } do
+    for _, body in ipairs { "[1]", "[]", "not json", '"a string"', '{"eventType":"VERIFY","data":{}}',
+      '{"eventType":"VERIFY","data":{"challenge":""}}', '{"eventName":"verify","payload":{"challenge":{}}}' } do
       event, err = smartcar.parseWebhook(H.AMT, { ["SC-Signature"] = sign(body) }, body)
-      assert.is_nil(event)
-      assert.are.same({ "INVALID_PAYLOAD", 400 }, { err.code, err.statusCode })
+      assert.is_nil(event, body)
+      assert.are.same({ "INVALID_PAYLOAD", 400 }, { err.code, err.statusCode }, body)
     end
+    -- two spellings of the header that disagree: refused, whichever a table walk meets first
+    for _ = 1, 20 do
+      event, err = smartcar.parseWebhook(H.AMT, { ["SC-Signature"] = sign(VERIFY), ["sc-signature"] = ("0"):rep(64),
+        ["Sc-Signature"] = sign(VERIFY) }, VERIFY)
+      assert.is_nil(event)
+      assert.are.equal("INVALID_SIGNATURE", err.code)
+    end
+    -- agreeing ones are one header
+    assert(smartcar.parseWebhook(H.AMT, { ["SC-Signature"] = sign(VERIFY), ["sc-signature"] = sign(VERIFY) }, VERIFY))
   end)
 
   it("raises on bad arguments", function()

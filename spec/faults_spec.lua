@@ -33,7 +33,7 @@ local YEAR = 365 * 24 * 3600
 
 -- Every form of every secret that must never reach an error.
 local SECRETS = {}
-for _, s in ipairs { TOKEN, CLIENT_SECRET, CODE, REFRESH } do
+for _, s in ipairs { TOKEN, CLIENT_SECRET, CODE, REFRESH, "fresh.Token-1" } do
   for _, form in ipairs { s, hostile.pct(s), hostile.pct(s, true), hostile.base64(s), s:sub(1, 6) } do
     SECRETS[#SECRETS + 1] = form
   end
@@ -335,9 +335,31 @@ for _, how in ipairs { "exchangeCode", "exchangeRefreshToken", "appToken" } do
   CASES[#CASES + 1] = { "token-ok", TOKEN_OK[how], call = how, on = S }
   for _, behaviour in ipairs { "json-number", "json-string", "json-array", "json-null", "not-json", "token-crlf",
     "token-space", "token-refresh-nul", "token-no-expiry", "token-zero-expiry" } do
-    CASES[#CASES + 1] = { behaviour, behaviour == "not-json" and invalid(200, "this is not JSON", true) or
-      invalid(200, "The token response has no usable access_token or expires_in", true), call = how, on = S }
+    CASES[#CASES + 1] = { behaviour, invalid(200, behaviour == "not-json" and
+      "The token response is not JSON (its text is not shown: it may hold a token)" or
+      "The token response has no usable access_token or expires_in", true), call = how, on = S }
   end
+end
+
+-- API V3 answers that say nothing, or echo what the server knows: after a usable token (2 requests)
+local function lacking(what) return invalid(nil, "The answer has no " .. what, true) end
+for _, case in ipairs {
+  { "v3-empty-202", lacking("command outcome (status)"), call = "v3lock" },
+  { "v3-no-status", lacking("command outcome (status)"), call = "v3lock" },
+  { "v3-empty-202", lacking("resource (an object with an id)"), call = "v3attributes" },
+  { "v3-echo-secret", function(res, err)
+      assert.is_nil(res)
+      assert.are.same({ "VALIDATION", 400, "client secret [REDACTED] and token [REDACTED]" },
+        { err.type, err.statusCode, err.description })
+    end, call = "v3attributes" },
+  { "v3-command-error-echo", function(res, err)
+      assert.is_nil(res)
+      assert.are.same({ "VEHICLE_STATE", "ASLEEP", "client secret [REDACTED] and token [REDACTED]" },
+        { err.type, err.code, err.description })
+    end, call = "v3lock" },
+} do
+  case.on, case.received = S, 2
+  CASES[#CASES + 1] = case
 end
 
 -- Each transport runs the calls named in `list` on one fresh SDK instance: it

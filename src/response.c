@@ -212,8 +212,12 @@ static int l_parse(lua_State *L)
     if (len == 0) {
         lua_newtable(L);
     } else if (!sc_json_decode(L, 4)) {
+        static const char token_text[] = "The token response is not JSON (its text is not shown: it may hold a token)";
         lua_pushnil(L);
-        sc_push_invalid_response(L, status, 3, body, len);
+        if (shape == SC_JSON) /* a token answer: no excerpt, its text may be the new token itself */
+            sc_push_invalid_response(L, status, 3, token_text, sizeof token_text - 1);
+        else
+            sc_push_invalid_response(L, status, 3, body, len);
         return 2;
     }
     switch (shape) {

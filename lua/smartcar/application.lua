@@ -15,6 +15,7 @@ local core = require "smartcar.core"
 local v3 = require "smartcar.v3"
 local pages = require "smartcar.paging"
 local authorized = require "smartcar.authorized"
+local redact = require "smartcar.redact"
 core.own()
 
 local type, pairs, ipairs, next, tostring, tonumber, setmetatable, getmetatable, rawget, os_time, getenv =
@@ -28,6 +29,7 @@ local wait_turn = authorized.waitTurn
 local COMMAND_TIMEOUT = 310000 -- ms: a long-running command's 202 is read to its end within this
 local MAX_MS = 2147483647
 local MAX_PAGES = 10000        -- a server whose `next` never ends is not followed forever
+local SIGNAL_PAGES = 100       -- a vehicle's signals: far more pages than the signal schema fills
 
 local NEW_OPTIONS = { clientId = true, clientSecret = true, commandTimeout = true }
 local CONNECTION_OPTIONS = { userId = true, vehicleId = true, mode = true, pageSize = true }
@@ -120,11 +122,17 @@ local function api_error(smartcar, fields)
   return err
 end
 
+-- An answer of the right status without what it must hold: INVALID_RESPONSE, never an empty success.
+local function lacking(what)
+  return core.sdkError("INVALID_RESPONSE", "The answer has no " .. what)
+end
+
 -- The items of a list page and whether another follows: `links.next`, else `totalCount`, else a
--- full page.
+-- full page; nil and the error for an answer with no `data` list.
 local function page_items(body, number, size)
-  local list = type(body) == "table" and type(body.data) == "table" and body.data or {}
-  local links, meta = type(body) == "table" and body.links, type(body) == "table" and body.meta
+  if type(body) ~= "table" or type(body.data) ~= "table" then return nil, lacking("data list") end
+  local list = body.data
+  local links, meta = body.links, body.meta
   local more
   if type(links) == "table" and links.next ~= nil then
     more = type(links.next) == "string" and links.next ~= ""
@@ -211,7 +219,7 @@ return function(smartcar, client)
     if not tok then return nil, err end
     local method, url, headers, body = build(spec, tok, params, cfg)
     local res
-    res, err = client:send(V3, method, url, headers, body, limits)
+    res, err = client:send(V3, method, url, headers, body, limits, st.secrets)
     if err and err.statusCode == 401 then -- the token was refused (AUTHENTICATION/UNAUTHORIZED)
       local fresh, refresh_err = token(app, st, tok)
       if not fresh then
@@ -219,7 +227,7 @@ return function(smartcar, client)
         return nil, err
       end
       method, url, headers, body = build(spec, fresh, params, cfg)
-      return client:send(V3, method, url, headers, body, limits)
+      return client:send(V3, method, url, headers, body, limits, st.secrets)
     end
     return res, err
   end
@@ -229,7 +237,9 @@ return function(smartcar, client)
     local res, err = call(app, spec, params)
     if not res then return nil, err end
     local body = res.body
-    local out = (convert or flatten)(resource(body))
+    local data = resource(body)
+    if type(data) ~= "table" or data.id == nil then return nil, lacking("resource (an object with an id)") end
+    local out = (convert or flatten)(data)
     out.meta = meta_of(res, type(body) == "table" and type(body.data) == "table" and body.meta or nil)
     return out
   end
@@ -246,15 +256,21 @@ return function(smartcar, client)
   -- An iterator over a list (`v3.lists[name]`), paged by number; `convert` makes each item.
   local function each(app, name, filters, size, convert)
     local spec = v3.lists[name]
+    local previous -- the first item of the last page: a server that ignores the page number repeats it
     return pages.byNumber(function(limit, number)
+      if number > MAX_PAGES then return nil, lacking(("end: past %d pages"):format(MAX_PAGES)) end
       local params = { [v3.NUMBER] = number, [v3.SIZE] = limit }
       for k, q in pairs(spec.filters) do params[q] = filters[k] end
       local res, err = call(app, spec, params)
       if not res then return nil, err end
       local list, more = page_items(res.body, number, limit)
+      if not list then return nil, more end
+      local first = type(list[1]) == "table" and list[1].id or nil
+      if first ~= nil and first == previous then return nil, lacking("next page: page " .. number .. " repeats the last") end
+      previous = first
       local items = {}
       for i, r in ipairs(list) do items[i] = convert(r) end
-      return items, more and number < MAX_PAGES
+      return items, more
     end, size)
   end
 
@@ -295,7 +311,8 @@ return function(smartcar, client)
         type(ct) == "number" and tostring(ct) or type(ct)))
     end
     local app = setmetatable({ clientId = id }, MT)
-    private[app] = { secret = secret, finished = 0, commandTimeout = ct and math.ceil(ct) or COMMAND_TIMEOUT }
+    private[app] = { secret = secret, finished = 0, commandTimeout = ct and math.ceil(ct) or COMMAND_TIMEOUT,
+      secrets = { secret } } -- redacted from every error of its calls, whatever a server echoes
     return app
   end
 
@@ -397,10 +414,12 @@ return function(smartcar, client)
       local res, err = call(self, spec, { [v3.NUMBER] = number, [v3.SIZE] = spec.size })
       if not res then return nil, err end
       local items, more = page_items(res.body, number, spec.size)
+      if not items then return nil, more end
       for _, r in ipairs(items) do list[#list + 1] = flatten(r) end
-      meta = meta or meta_of(res, type(res.body) == "table" and res.body.meta or nil)
+      meta = meta or meta_of(res, res.body.meta)
       number = number + 1
-    until not more or #items == 0 or number > MAX_PAGES
+      if more and #items > 0 and number > MAX_PAGES then return nil, lacking(("end: past %d pages"):format(MAX_PAGES)) end
+    until not more or #items == 0
     meta.pageNumber, meta.pageSize = nil, nil
     return { webhooks = list, meta = meta }
   end
@@ -422,9 +441,10 @@ return function(smartcar, client)
   local function listed(app, spec, params, key)
     local res, err = call(app, spec, params)
     if not res then return nil, err end
-    local body = type(res.body) == "table" and res.body or {}
+    local body = res.body
+    if type(body) ~= "table" or type(body.data) ~= "table" then return nil, lacking("data list") end
     local list = {}
-    for _, r in ipairs(type(body.data) == "table" and body.data or {}) do list[#list + 1] = flatten(r) end
+    for _, r in ipairs(body.data) do list[#list + 1] = flatten(r) end
     return { [key] = list, meta = meta_of(res, body.meta) }
   end
 
@@ -480,14 +500,16 @@ return function(smartcar, client)
     return listed(self, v3.application.applicationSecrets, { applicationId = applicationId }, "secrets")
   end
 
-  -- The user of a vehicle's one connection (live, else simulated), or nil.
+  -- The user of a vehicle's one connection (live, else simulated); nil when there is none or more
+  -- than one; nil and the error when the lookup failed.
   local function user_of(app, vehicleId)
     for _, mode in ipairs { "live", "simulated" } do
-      local res = call(app, v3.lists.connections, { ["filter%5BvehicleId%5D"] = vehicleId,
+      local res, err = call(app, v3.lists.connections, { ["filter%5BvehicleId%5D"] = vehicleId,
         ["filter%5Bvehicle.mode%5D"] = mode, [v3.NUMBER] = 1, [v3.SIZE] = 2 })
       local list = res and page_items(res.body, 1, 2)
-      if list and #list == 1 then return flatten(list[1]).userId end
-      if list and #list > 1 then return nil end
+      if not list then return nil, err or lacking("data list") end
+      if #list == 1 then return flatten(list[1]).userId end
+      if #list > 1 then return nil end
     end
   end
 
@@ -511,7 +533,13 @@ return function(smartcar, client)
     else
       check_id(vehicleId, 2, "subscribe")
     end
-    if userId ~= nil then check_id(userId, 3, "subscribe") else userId = user_of(self, vehicleId) end
+    if userId ~= nil then
+      check_id(userId, 3, "subscribe")
+    else
+      local err
+      userId, err = user_of(self, vehicleId)
+      if err then return nil, err end
+    end
     local attributes = { webhookId = webhookId, vehicleId = vehicleId, userId = userId }
     return done(call(self, v3.application.subscribe,
       { body = { data = { type = "subscription", attributes = attributes } } }))
@@ -609,11 +637,16 @@ return function(smartcar, client)
       cmd.schedule = data.links.schedule
     end
     cmd.meta = meta_of(res)
-    if cmd.status ~= nil and cmd.status ~= "SUCCESS" and cmd.status ~= "PENDING" then -- judged by the body
+    -- judged by the body: an answer that says no outcome is no success
+    if type(data) ~= "table" or type(cmd.status) ~= "string" then return nil, lacking("command outcome (status)") end
+    if cmd.status ~= "SUCCESS" and cmd.status ~= "PENDING" then
       local e = type(cmd.error) == "table" and cmd.error or {}
-      return nil, api_error(smartcar, { type = e.type or "COMMAND", code = e.code or tostring(cmd.status),
-        description = e.detail or e.description or e.title or ("The command ended with status " .. tostring(cmd.status)),
-        statusCode = 409, requestId = cmd.meta.requestId, command = cmd })
+      local function text(v) return type(v) == "string" and v or nil end
+      local st = private[app]
+      return nil, redact(api_error(smartcar, { type = text(e.type) or "COMMAND", code = text(e.code) or cmd.status,
+        description = text(e.detail) or text(e.description) or text(e.title) or
+          ("The command ended with status " .. cmd.status),
+        statusCode = 409, requestId = cmd.meta.requestId, command = cmd }), nil, nil, { st.secret, st.token })
     end
     return cmd
   end
@@ -759,11 +792,12 @@ return function(smartcar, client)
     local app = check_vehicle(self, "signals")
     local spec = v3.vehicle.signals
     local out, meta, params = {}, nil, { vehicleId = self.id, userId = self.userId }
-    for _ = 1, MAX_PAGES do
+    for pages_read = 1, math.huge do
       local res, err = call(app, spec, params)
       if not res then return nil, err end
-      local body = type(res.body) == "table" and res.body or {}
-      for _, r in ipairs(type(body.data) == "table" and body.data or {}) do
+      local body = res.body
+      if type(body) ~= "table" or type(body.data) ~= "table" then return nil, lacking("data list") end
+      for _, r in ipairs(body.data) do
         local s = signal_of(r)
         if type(s.code) == "string" then out[s.code] = s end
       end
@@ -771,7 +805,10 @@ return function(smartcar, client)
       -- the next page, as the API links it (`?page=2&pageSize=10`), built again by the builder
       local nxt = type(body.links) == "table" and body.links.next
       local page = type(nxt) == "string" and tonumber(nxt:match("[?&]page=(%d+)"))
-      if not page or page <= (params.page or 1) or type(body.data) ~= "table" or #body.data == 0 then break end
+      if not page or page <= (params.page or 1) or #body.data == 0 then break end
+      if pages_read >= SIGNAL_PAGES or page > SIGNAL_PAGES then
+        return nil, lacking(("end: past %d pages"):format(SIGNAL_PAGES))
+      end
       params = { vehicleId = self.id, userId = self.userId, page = page,
         pageSize = tonumber(nxt:match("[?&]pageSize=(%d+)")) }
     end

@@ -76,7 +76,7 @@ end
 -- The general road: every attempt observed, retried as the policy says, carried by
 -- the task's loop when there is one. `err` and `unsent` are those of a first attempt
 -- already made (the lean road of Client:send), if any.
-local function attempts(cfg, shape, method, url, headers, body, err, unsent, limits)
+local function attempts(cfg, shape, method, url, headers, body, err, unsent, limits, secrets)
   local transport = cfg.transport or default_transport or auto.get()
   local job = loops.active > 0 and loops.current() or nil
   local attempt = err and 1 or 0
@@ -100,7 +100,7 @@ local function attempts(cfg, shape, method, url, headers, body, err, unsent, lim
     end
     local res
     res, err = parse(shape, status, h, b)
-    if err then redact(err, headers, body) end
+    if err then redact(err, headers, body, secrets) end
     if hook then observe(hook, method, url, status, h, res, err, now() - started, attempt) end
     if not err then return res end
   end
@@ -110,20 +110,21 @@ end
 -- instance's retries; inside a task of `smartcar.all` or a loop, the loop carries it.
 -- The secrets of the request never come back in an error, whatever the server echoed.
 -- `limits` (optional) replaces the instance's limits for this request's attempts: a
--- deadline of its own (a long-running V3 command), built by `Client:limits`.
+-- deadline of its own (a long-running V3 command), built by `Client:limits`. `secrets`
+-- (optional): strings redacted from errors besides the request's own (see `smartcar.redact`).
 -- @return result | nil, SmartcarError (with `attempts`)
-function Client:send(shape, method, url, headers, body, limits)
+function Client:send(shape, method, url, headers, body, limits, secrets)
   local cfg = self.config
   if loops.active > 0 or cfg.onResponse then
-    return attempts(cfg, shape, method, url, headers, body, nil, nil, limits)
+    return attempts(cfg, shape, method, url, headers, body, nil, nil, limits, secrets)
   end
   -- the lean road of a plain call: one attempt, and the general road only after a failure
   local status, h, b, unsent = (cfg.transport or default_transport or auto.get()):request(method, url, headers, body,
     limits or cfg)
   local res, err = parse(shape, status, h, b)
   if not err then return res end
-  redact(err, headers, body)
-  return attempts(cfg, shape, method, url, headers, body, err, unsent, limits)
+  redact(err, headers, body, secrets)
+  return attempts(cfg, shape, method, url, headers, body, err, unsent, limits, secrets)
 end
 
 -- A token's value as it will go in an Authorization header or a form: visible ASCII only, no longer

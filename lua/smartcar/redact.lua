@@ -91,19 +91,33 @@ end
 local function walk(t, secrets, seen)
   if seen[t] then return end
   seen[t] = true
+  local rekeyed
   for k, v in pairs(t) do
     if type(v) == "string" then
       t[k] = scrub(v, secrets)
     elseif type(v) == "table" then
       walk(v, secrets, seen)
     end
+    if type(k) == "string" then -- a secret as a key (a JSON object's name) goes too
+      local clean = scrub(k, secrets)
+      if clean ~= k then
+        rekeyed = rekeyed or {}
+        rekeyed[k] = clean
+      end
+    end
+  end
+  for k, clean in pairs(rekeyed or {}) do -- not while pairs walks t
+    t[clean], t[k] = t[k], nil
   end
 end
 
---- Remove from every string of `err` (nested tables included) the secrets of the request
--- `headers`, `body`. Returns `err`.
-return function(err, headers, body)
+--- Remove from every string of `err` (keys and nested tables included) the secrets of the
+-- request `headers`, `body`, and the strings of the list `extra` (secrets the server may know
+-- without this request carrying them: an Application's client secret). Returns `err`.
+return function(err, headers, body, extra)
   local secrets = secrets_of(headers, body)
+  for _, s in ipairs(extra or {}) do add(secrets, s) end
+  if extra then table.sort(secrets, function(a, b) return #a > #b end) end
   if #secrets > 0 then walk(err, secrets, {}) end
   return err
 end

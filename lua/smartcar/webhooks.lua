@@ -9,13 +9,18 @@ local type, pairs, ipairs = type, pairs, ipairs
 local hmac, equals, check_string, arg_error = core.hmacSha256Hex, core.equals, core.checkString, core.argError
 
 -- The SC-Signature header of a delivery's headers (any case; a repeated one: its first value).
+-- The SC-Signature header (a list value: its first), in any case; nil when there is none, or when
+-- several spellings of it disagree (which one counted would depend on the table's order).
 local function signature_of(headers)
+  local found
   for k, v in pairs(headers) do
     if type(k) == "string" and k:lower() == "sc-signature" then
       if type(v) == "table" then v = v[1] end
-      if type(v) == "string" then return v end
+      if type(v) ~= "string" or (found and found ~= v) then return nil end
+      found = v
     end
   end
+  return found
 end
 
 local timestamp = require("smartcar.v3").timestamp -- (see `V3Signal`)
@@ -130,11 +135,15 @@ return function(smartcar)
       return nil, core.sdkError("INVALID_SIGNATURE", signature and "The SC-Signature header does not match the body"
         or "The delivery has no SC-Signature header", 401)
     end
-    local body = core.decode(rawBody)
+    local body = rawBody:find("^%s*{") and core.decode(rawBody) -- an object, not `[]` (which decodes alike)
     if type(body) ~= "table" or body[1] ~= nil then
       return nil, core.sdkError("INVALID_PAYLOAD", "The delivery's body is not a JSON object", 400)
     end
-    return event_of(body)
+    local event = event_of(body)
+    if event.type == "VERIFY" and (type(event.challenge) ~= "string" or event.challenge == "") then
+      return nil, core.sdkError("INVALID_PAYLOAD", "The VERIFY delivery has no challenge", 400)
+    end
+    return event
   end
 
   --- A V3 webhook event, as `parseWebhook` gives it (absent keys absent).

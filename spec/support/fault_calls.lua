@@ -34,6 +34,13 @@ M.CALLS = {
     end
     return out
   end,
+  v3lock = function(sc)
+    return sc.Application.new({ clientId = M.CLIENT_ID, clientSecret = M.CLIENT_SECRET }):vehicle("vid", "uid"):lock()
+  end,
+  v3attributes = function(sc)
+    return sc.Application.new({ clientId = M.CLIENT_ID, clientSecret = M.CLIENT_SECRET }):vehicle("vid", "uid")
+      :attributes()
+  end,
   appToken = function(sc)
     return sc.Application.new({ clientId = M.CLIENT_ID, clientSecret = M.CLIENT_SECRET }):token()
   end,
@@ -50,6 +57,8 @@ M.WIRE = {
   exchangeRefreshToken = { "POST", "/oauth/token" },
   batch = { "POST", "/v2.0/vehicles/vid/batch" },
   appToken = { "POST", "/oauth2/token" },
+  v3lock = { "POST", "/v3/vehicles/vid/commands/security/lock" },
+  v3attributes = { "GET", "/v3/vehicles/vid" },
 }
 
 --- Make the calls named in `list` one after the other on the SDK instance `sc`;

@@ -291,6 +291,35 @@ B["status-999"] = function(c)
     :format(#body, body))
 end
 B["garbage-status"] = function(c) c.send("SMTP 220 ready, not HTTP at all\r\n\r\nhello") end
+-- API V3: a usable application token, then `answer(c, req)` for the API request
+local V3_TOKEN = '{"access_token":"fresh.Token-1","token_type":"Bearer","expires_in":3600}'
+local function v3(answer)
+  return function(c, req)
+    if req.path:match("/oauth2/token$") then
+      c.respond(200, { { "Content-Type", "application/json" } }, V3_TOKEN)
+    else
+      answer(c, req)
+    end
+  end
+end
+local JSON_HEADERS = { { "Content-Type", "application/json" } }
+-- answers with no outcome: an empty 202, a command execution without a status
+B["v3-empty-202"] = v3(function(c) c.respond(202, JSON_HEADERS, "") end)
+B["v3-no-status"] = v3(function(c)
+  c.respond(200, JSON_HEADERS, '{"data":{"id":"exec_1","type":"command-execution",' ..
+    '"attributes":{"commandType":"security-lock"}}}')
+end)
+-- a server that knows the client secret and echoes it, and the app token, in an error
+local ECHOED = "client secret sEcR3t!client/S+v=1 and token fresh.Token-1"
+B["v3-echo-secret"] = v3(function(c)
+  c.respond(400, JSON_HEADERS, '{"errors":[{"status":"400","type":"VALIDATION","code":"INVALID_INPUT_FORMAT",' ..
+    '"title":"Bad Request","detail":"' .. ECHOED .. '","meta":{"sEcR3t!client/S+v=1":"a key"}}]}')
+end)
+B["v3-command-error-echo"] = v3(function(c)
+  c.respond(200, JSON_HEADERS, '{"data":{"id":"exec_1","type":"command-execution","attributes":{' ..
+    '"commandType":"security-lock","status":{"value":"ERROR","error":{"type":"VEHICLE_STATE","code":"ASLEEP",' ..
+    '"detail":"' .. ECHOED .. '"}}}}}')
+end)
 -- an HTTP/0.9-style answer: a body with no status line, then the close
 B["no-status-line"] = function(c) c.send('{"distance":12.5}') end
 -- The first request on a connection is answered with keep-alive; any later request
