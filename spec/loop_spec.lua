@@ -168,4 +168,50 @@ describe("smartcar.loop", function()
     assert.are.equal("extra", extra)
     assert.are.equal(0, loop:pending())
   end)
+
+  it("ends the tasks of a Session closed under their requests, and goes on with the others", function()
+    local token = H.token("driver@example.com")
+    local session = require("smartcar.transport.libcurl").new()
+    local own = smartcar.new { origin = H.origin, transport = session, retry = false }
+    latency(200)
+    local loop = smartcar.loop()
+    local orphan = loop:run(function() return own.Vehicle.new(token.vehicles[1], token.access_token):odometer() end)
+    local other = loop:run(function() return smartcar.Vehicle.new(token.vehicles[1], token.access_token):odometer() end)
+    loop:step(0)
+    session:close()
+    for _ = 1, 200 do
+      if loop:pending() == 0 then break end
+      loop:step(10)
+    end
+    assert.are.equal(0, loop:pending())
+    local res, err = orphan:result()
+    assert.is_nil(res)
+    assert.matches("closed Session", tostring(err))
+    assert.is_number(other:result().distance)
+  end)
+
+  it("takes a task's request made under pcall or from a paging iterator (Lua 5.1 carries those itself)",
+    function()
+    local token = H.token("driver@example.com")
+    local v = smartcar.Vehicle.new(token.vehicles[1], token.access_token)
+    local loop = smartcar.loop()
+    local under_pcall = loop:run(function() return pcall(v.odometer, v) end)
+    local iterated = loop:run(function()
+      local n = 0
+      for permission in v:eachPermission() do n = n + (type(permission) == "string" and 1 or 0) end
+      return n
+    end)
+    local plain = loop:run(function() return v:odometer() end)
+    for _ = 1, 500 do
+      if loop:pending() == 0 then break end
+      loop:step(10)
+    end
+    local ok, res = under_pcall:result()
+    assert.is_true(ok)
+    assert.is_number(res.distance)
+    assert.is_true(iterated:result() > 0)
+    assert.is_number(plain:result().distance)
+    assert.are.equal(0, loop:pending())
+    assert.are.equal(0, require("smartcar.loop").active) -- no task counted twice, none left over
+  end)
 end)

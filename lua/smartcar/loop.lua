@@ -29,6 +29,27 @@ local now, pairs, next, min = core.now, pairs, next, math.min
 
 local M = { active = 0 } -- tasks alive in every loop (Client:send looks for its loop only when > 0)
 
+-- Whether the running task may yield to its loop here. Lua 5.3+ says so; LuaJIT and 5.2 yield
+-- across pcall, metamethods and for iterators; Lua 5.1 does not: there a task whose request is
+-- made under a pcall, a metamethod or a generic for's iterator (an `each...` iterator) carries it
+-- itself, blocking, rather than fail to yield with the request in flight.
+local can_yield = coroutine.isyieldable
+if not can_yield then
+  if rawget(_G, "jit") or _VERSION ~= "Lua 5.1" then
+    can_yield = function() return true end
+  else
+    local getinfo = debug.getinfo
+    can_yield = function()
+      for level = 3, math.huge do
+        local info = getinfo(level, "Sn")
+        if not info then return true end
+        -- a C function (pcall), a metamethod, or a generic for's iterator (5.1 names it by its hidden local)
+        if info.what == "C" or info.namewhat == "metamethod" or info.name == "(for generator)" then return false end
+      end
+    end
+  end
+end
+
 local WAIT = {}                                      -- what a task yields to wait for its loop
 local jobs = setmetatable({}, { __mode = "k" })      -- coroutine -> its Job
 
@@ -69,6 +90,7 @@ end
 
 -- Resume a task; take note when it ends.
 function Loop:resume(job, ...)
+  if job.finished then return end -- ended already: an answer it no longer waits for
   local co = job.co
   local ok, a, b = resume(co, ...)
   if status(co) == "dead" then
@@ -156,7 +178,8 @@ end
 -- Inside a task: send one request through the loop; the transport's answer.
 function Job:request(transport, method, url, headers, body, limits)
   local loop = self.loop
-  if not (transport.start and transport.poll) or (loop.driver and not loop.driver:carries(transport)) then
+  if not (transport.start and transport.poll) or (loop.driver and not loop.driver:carries(transport))
+    or not can_yield() then
     return transport:request(method, url, headers, body, limits)
   end
   if loop.flying < loop.concurrency and loop.first > loop.last then
@@ -173,6 +196,7 @@ end
 
 -- Inside a task: wait `ms` without holding the other tasks.
 function Job:sleep(ms)
+  if not can_yield() then return M.pause(ms) end
   local loop = self.loop
   loop.timers[self] = now() + ms
   if loop.driver then loop.driver:schedule() end
@@ -202,6 +226,16 @@ local function hand_over(loop, list, id, answer)
   loop.flying = loop.flying - 1
   loop:drain()
   loop:resume(job, answer)
+end
+
+-- What the transport's poll gave, or, when it raised (a Session closed under its requests), the
+-- error for each of this loop's requests on it: their tasks raise it, the loop goes on.
+local function poll(loop, transport, wait)
+  local ok, answers = pcall(transport.poll, transport, wait)
+  if ok then return answers end
+  local failed = {}
+  for id in pairs(loop.waiting[transport] or {}) do failed[#failed + 1] = { id, raised = answers } end
+  return failed
 end
 
 -- Resume the tasks whose answers are in `answers` (from transport:poll) or in the mail.
@@ -292,9 +326,9 @@ function Loop:step(ms)
   if wait < 0 then wait = 0 end
   local transport = next(self.waiting)
   if transport and next(self.waiting, transport) == nil then
-    self:deliver(transport, transport:poll(wait)) -- one transport: wait on its I/O
+    self:deliver(transport, poll(self, transport, wait)) -- one transport: wait on its I/O
   elseif transport then
-    for tr in pairs(self.waiting) do self:deliver(tr, tr:poll(0)) end
+    for tr in pairs(self.waiting) do self:deliver(tr, poll(self, tr, 0)) end
     pause(min(wait, 5))
   else
     pause(wait)
