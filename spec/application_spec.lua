@@ -7,6 +7,7 @@ local smartcar = require "smartcar"
 local core = require "smartcar.core"
 local v3 = require "smartcar.v3"
 local H = require "helper"
+local socket = require "socket"
 
 local FORM = "application/x-www-form-urlencoded"
 
@@ -579,6 +580,19 @@ describe("Application, against the emulator's V3 services", function()
     assert.are.equal(2, #reqs)
     assert.are.equal(1, #sent("/oauth2/token"))
     assert.are_not.equal(header(reqs[1], "authorization"), header(reqs[2], "authorization"))
+  end)
+
+  it("does not wait on a token fetch whose caller raised (a hook that raised, say)", function()
+    local raise = true
+    local sc = smartcar.new { origin = H.origin, timeout = 5000, retry = false, onResponse = function(info)
+      if raise and info.url:match("/oauth2/token$") then error("the hook broke", 0) end
+    end }
+    local a2 = sc.Application.new { clientId = H.API_CLIENT_ID, clientSecret = H.API_CLIENT_SECRET }
+    assert.has_error(function() a2:token() end, "the hook broke")
+    raise = false
+    local t0 = socket.gettime()
+    assert.is_string(assert(a2:token()))
+    assert.is_true(socket.gettime() - t0 < 2, "waited for the fetch that raised")
   end)
 
   it("reads a long-running command's 202 to its end, past the instance's timeout", function()

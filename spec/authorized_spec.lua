@@ -3,6 +3,7 @@
 -- when the refresh token is dead. Against the emulator's token endpoint.
 local smartcar = require "smartcar"
 local H = require "helper"
+local socket = require "socket"
 
 local client
 local function access_for(email)
@@ -69,6 +70,26 @@ describe("a vehicle that keeps itself authorized", function()
     assert(v2:odometer()) -- uses the new token at once
     assert.are.equal(1, token_requests())
     assert.are.equal("Bearer " .. access.accessToken, odometer_auths()[3])
+  end)
+
+  it("lets a plain call wait for a loop task's refresh by stepping that loop, not by blocking it", function()
+    local access, ids = access_for()
+    access.expiration = os.time() - 1
+    H.admin("DELETE", "/_emulator/stats")
+    H.fault("latency:500", 1, "^/oauth/token$")
+    local loop = smartcar.loop()
+    local task = loop:run(function()
+      return smartcar.Vehicle.new(ids[1], access, { authClient = client }):odometer()
+    end)
+    loop:step(0) -- the task's refresh is at the token endpoint now
+    local t0 = socket.gettime()
+    local res = assert(smartcar.Vehicle.new(ids[1], access, { authClient = client }):odometer())
+    local waited = socket.gettime() - t0
+    assert.is_number(res.distance)
+    assert.is_true(waited < 3, ("the plain call took %.2f s"):format(waited)) -- not the refresh's 311 s deadline
+    while loop:pending() > 0 do loop:step(10) end
+    assert.is_number(assert(task:result()).distance)
+    assert.are.equal(1, token_requests()) -- the refresh token used once
   end)
 
   it("refreshes once for 50 concurrent tasks sharing the access table (single-flight)", function()

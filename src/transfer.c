@@ -118,6 +118,11 @@ int sc_transfer_init(sc_transfer *t, CURLSH *share)
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* a transfer ended at its deadline while its name was being resolved: do not wait for the
+     * resolver thread (a lookup that hangs would hold the caller, a game's frame, past the deadline) */
+    curl_easy_setopt(t->easy, CURLOPT_QUICK_EXIT, 1L);
+#endif
     curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);

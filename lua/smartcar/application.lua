@@ -15,6 +15,7 @@ local core = require "smartcar.core"
 local v3 = require "smartcar.v3"
 local pages = require "smartcar.paging"
 local authorized = require "smartcar.authorized"
+local loops = require "smartcar.loop"
 local redact = require "smartcar.redact"
 core.own()
 
@@ -24,7 +25,7 @@ local floor, min = math.floor, math.min
 local V3, now = core.V3, core.now
 local build, check_options, arg_error, option_error, raise = core.apiRequest, core.checkOptions, core.argError,
   core.optionError, core.raise
-local wait_turn = authorized.waitTurn
+local await = authorized.await
 
 local COMMAND_TIMEOUT = 310000 -- ms: a long-running command's 202 is read to its end within this
 local MAX_MS = 2147483647
@@ -194,13 +195,12 @@ return function(smartcar, client)
   -- The application token, single-flight; `stale`: a token the caller saw refused (get another).
   local function token(app, st, stale)
     local finished = st.finished -- fetches ended so far
-    while st.fetching and now() < st.fetching do
-      local ok, err = wait_turn()
-      if not ok then return nil, err end
-    end
+    local ok, err = await(function() return st.fetching end)
+    if not ok then return nil, err end
     if st.token and st.token ~= stale and os_time() < st.refreshAt then return st.token end
     if st.finished ~= finished and st.err then return nil, st.err end -- the fetch waited for failed
-    st.fetching = now() + cfg.timeout + 1000 -- a fetcher that raised is waited for no longer than this
+    -- a fetcher that raised is waited for no longer than this, nor once its coroutine is over
+    st.fetching = { deadline = now() + cfg.timeout + 1000, by = loops.mark() }
     local tok, expires, lifetime = fetch(app, st)
     st.fetching, st.finished = nil, st.finished + 1
     if not tok then

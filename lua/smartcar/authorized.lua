@@ -30,17 +30,37 @@ local refreshing = setmetatable({}, { __mode = "k" }) -- access table -> until w
 -- never sent again (a new one, from a store or the caller, is tried)
 local refused = setmetatable({}, { __mode = "k" })
 
--- Let a refresh that runs elsewhere go on (a task yields to its loop; in nginx, the light thread):
--- true, or false and the error where nothing may wait (nginx's log or header_filter phase, where a
--- wait would block the worker and the refresh waited for could never run).
-local function wait_turn()
+-- Let work that runs elsewhere go on: `flight` ({until =, by = loops.mark()}) a refresh or fetch of
+-- this process (see loops.waitFor), or nil for the store's lock (another process may hold it: a
+-- task yields to its loop, a light thread sleeps, anything else sleeps). True after the turn;
+-- false when the work waited for cannot still run; false and the error where nothing may wait
+-- (nginx's log or header_filter phase: a wait would block the worker, and what it waits for with it).
+local function wait_turn(flight)
   local why = auto.refused() -- a loop's task there too: its loop could only block
   if why then return false, core.sdkError("UNSUPPORTED_PHASE", why) end
+  if flight then
+    local going, message = loops.waitFor(flight.by)
+    if message then return false, core.sdkError("UNSUPPORTED_PHASE", "A refresh is in flight, and " .. message) end
+    return going
+  end
   local job = loops.current()
   if job then job:sleep(10) else loops.pause(10) end
   return true
 end
-M.waitTurn = wait_turn -- the Application token's single flight waits the same way
+
+-- Wait for the work of `flight` while it runs (its deadline at most): true once it is over, or
+-- false and the error.
+local function await(get)
+  local flight = get()
+  while flight and now() < flight.deadline do
+    local going, err = wait_turn(flight)
+    if err then return false, err end
+    if not going then return true end -- it cannot run any more: the caller takes it over
+    flight = get()
+  end
+  return true
+end
+M.await = await -- the Application token's single flight waits the same way
 
 -- Put new tokens into the access table, in place (every vehicle sharing it follows).
 local function take(access, tokens)
@@ -72,14 +92,12 @@ end
 -- Refresh st.access unless someone already replaced the token `stale`: true, or false and the error.
 local function refresh(st, stale, timeout)
   local access = st.access
-  while refreshing[access] and now() < refreshing[access] do
-    local ok, err = wait_turn()
-    if not ok then return false, err end
-  end
+  local ok, wait_err = await(function() return refreshing[access] end)
+  if not ok then return false, wait_err end
   if access.accessToken ~= stale then return true end
-  refreshing[access] = now() + timeout -- a refresher that raised is waited for no longer than this
+  refreshing[access] = { deadline = now() + timeout, by = loops.mark() } -- a refresher that raised: until then
   local store = st.store
-  local locked, lock_err = lock_store(store, refreshing[access])
+  local locked, lock_err = lock_store(store, refreshing[access].deadline)
   if lock_err then
     refreshing[access] = nil
     return false, lock_err

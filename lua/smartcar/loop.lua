@@ -88,6 +88,42 @@ function M.current()
   return co and jobs[co]
 end
 
+-- Who runs a piece of work others may wait for (a token fetch, a refresh): the running coroutine,
+-- or false on the main thread (nothing else runs while it works, so nobody finds it in flight).
+function M.mark()
+  local co, main = running()
+  if co == nil or main then return false end
+  return co
+end
+
+-- One turn of waiting for the work `mark` runs: true after the turn; false when that work cannot
+-- still run (its coroutine ended, raising, or it is the caller's own, or the main thread's); false
+-- and a message when waiting here could only block what would end it. A task sleeps (its loop
+-- runs the rest); in nginx the light thread sleeps; a plain caller steps the loop of the task
+-- doing the work.
+function M.waitFor(mark)
+  if not mark or mark == running() or status(mark) == "dead" then return false end
+  local job = M.current()
+  if job then
+    job:sleep(10)
+    return true
+  end
+  if auto.inNginx then
+    M.pause(10)
+    return true
+  end
+  local owner = jobs[mark]
+  if not owner then
+    return false, "it runs in a suspended coroutine that is no task of a loop: waiting here would block it for good"
+  end
+  if owner.loop.driver then
+    return false, ("it runs in a task of a loop %s drives: make the call from a task, or let %s go on"):format(
+      owner.loop.driver.name, owner.loop.driver.hint)
+  end
+  owner.loop:step(10)
+  return true
+end
+
 -- Resume a task; take note when it ends.
 function Loop:resume(job, ...)
   if job.finished then return end -- ended already: an answer it no longer waits for
