@@ -169,6 +169,22 @@ describe("smartcar.loop", function()
     assert.are.equal(0, loop:pending())
   end)
 
+  it("gets a quick server's answer to a host that steps seldom (every 600 ms, a 1000 ms timeout)", function()
+    local token = H.token("driver@example.com")
+    local scale = H.TIME_SCALE
+    local sc = smartcar.new { origin = H.origin, timeout = 1000 * scale, retry = false }
+    local loop = sc.loop()
+    local job = loop:run(function() return sc.Vehicle.new(token.vehicles[1], token.access_token):odometer() end)
+    for _ = 1, 5 do
+      if job:done() then break end
+      socket.sleep(0.6 * scale)
+      loop:step(0)
+    end
+    local res, err = job:result()
+    assert.is_nil(err)
+    assert.is_number(res.distance) -- connect, send and receive are not one step each
+  end)
+
   it("ends the tasks of a Session closed under their requests, and goes on with the others", function()
     local token = H.token("driver@example.com")
     local session = require("smartcar.transport.libcurl").new()

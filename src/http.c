@@ -333,13 +333,23 @@ static int finished(lua_State *L, sc_session *s, int list)
     return n;
 }
 
-/* Run libcurl (multi_perform), then move what finished into the list at `list`. */
+/* Run libcurl (multi_perform), then move what finished into the list at `list`; while
+ * nothing has finished and a socket is ready at once (a connect done, a request sent and
+ * its answer there), a few rounds more: a transfer goes through connect, send and receive
+ * in one poll(0) when the server is quick, not one stage per poll of a host that steps
+ * seldom. */
 static int collect(lua_State *L, sc_session *s, int list)
 {
-    int running;
-    if (curl_multi_perform(s->multi, &running) != CURLM_OK)
-        luaL_error(L, "curl_multi_perform failed");
-    return finished(L, s, list);
+    int running, n = 0, round, ready;
+    for (round = 0; round < 4; round++) {
+        if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+            luaL_error(L, "curl_multi_perform failed");
+        n += finished(L, s, list);
+        ready = 0;
+        if (n > 0 || running == 0 || curl_multi_wait(s->multi, NULL, 0, 0, &ready) != CURLM_OK || ready == 0)
+            break;
+    }
+    return n;
 }
 
 /* session:poll([ms]) --> { {id, status, headers, body} | {id, nil, code, message, unsent}, ... }
