@@ -86,7 +86,8 @@ describe("a vehicle that keeps itself authorized", function()
     local res = assert(smartcar.Vehicle.new(ids[1], access, { authClient = client }):odometer())
     local waited = socket.gettime() - t0
     assert.is_number(res.distance)
-    assert.is_true(waited < 3, ("the plain call took %.2f s"):format(waited)) -- not the refresh's 311 s deadline
+    -- not the refresh's deadline (timeout + 1 s); the bound stretches under the memory checks
+    assert.is_true(waited < 3 * H.TIME_SCALE, ("the plain call took %.2f s"):format(waited))
     while loop:pending() > 0 do loop:step(10) end
     assert.is_number(assert(task:result()).distance)
     assert.are.equal(1, token_requests()) -- the refresh token used once
