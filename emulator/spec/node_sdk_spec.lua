@@ -26,13 +26,7 @@ local function has(cmd)
   return r == true or r == 0
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = S.read
 
 local function installed_version()
   local pkg = read(PREFIX .. "/node_modules/smartcar/package.json")

@@ -45,13 +45,7 @@ local function write(path, text)
   f:close()
 end
 
-local function read(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local text = f:read("*a")
-  f:close()
-  return text
-end
+local read = S.read
 
 local function exists(path) return run("test -e " .. q(path)) == 0 end
 

@@ -43,6 +43,15 @@ end
 
 function S.encode(v) return cjson.encode(v) end
 
+--- A file's bytes, or nil when it cannot be opened.
+function S.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 function S.decode(s)
   local ok, v = pcall(cjson.decode, s)
   if ok then return v end

@@ -128,11 +128,17 @@ local function lacking(what)
   return core.sdkError("INVALID_RESPONSE", "The answer has no " .. what)
 end
 
+-- The `data` list of a list answer, or nil and the error.
+local function data_list(body)
+  if type(body) ~= "table" or type(body.data) ~= "table" then return nil, lacking("data list") end
+  return body.data
+end
+
 -- The items of a list page and whether another follows: `links.next`, else `totalCount`, else a
 -- full page; nil and the error for an answer with no `data` list.
 local function page_items(body, number, size)
-  if type(body) ~= "table" or type(body.data) ~= "table" then return nil, lacking("data list") end
-  local list = body.data
+  local list, err = data_list(body)
+  if not list then return nil, err end
   local links, meta = body.links, body.meta
   local more
   if type(links) == "table" and links.next ~= nil then
@@ -441,11 +447,11 @@ return function(smartcar, client)
   local function listed(app, spec, params, key)
     local res, err = call(app, spec, params)
     if not res then return nil, err end
-    local body = res.body
-    if type(body) ~= "table" or type(body.data) ~= "table" then return nil, lacking("data list") end
+    local data, no_data = data_list(res.body)
+    if not data then return nil, no_data end
     local list = {}
-    for _, r in ipairs(body.data) do list[#list + 1] = flatten(r) end
-    return { [key] = list, meta = meta_of(res, body.meta) }
+    for _, r in ipairs(data) do list[#list + 1] = flatten(r) end
+    return { [key] = list, meta = meta_of(res, res.body.meta) }
   end
 
   --- An application as the Management API describes it. Smartcar documents neither these endpoints nor
@@ -506,8 +512,9 @@ return function(smartcar, client)
     for _, mode in ipairs { "live", "simulated" } do
       local res, err = call(app, v3.lists.connections, { ["filter%5BvehicleId%5D"] = vehicleId,
         ["filter%5Bvehicle.mode%5D"] = mode, [v3.NUMBER] = 1, [v3.SIZE] = 2 })
-      local list = res and page_items(res.body, 1, 2)
-      if not list then return nil, err or lacking("data list") end
+      if not res then return nil, err end
+      local list, no_list = page_items(res.body, 1, 2)
+      if not list then return nil, no_list end
       if #list == 1 then return flatten(list[1]).userId end
       if #list > 1 then return nil end
     end
@@ -796,8 +803,9 @@ return function(smartcar, client)
       local res, err = call(app, spec, params)
       if not res then return nil, err end
       local body = res.body
-      if type(body) ~= "table" or type(body.data) ~= "table" then return nil, lacking("data list") end
-      for _, r in ipairs(body.data) do
+      local data, no_data = data_list(body)
+      if not data then return nil, no_data end
+      for _, r in ipairs(data) do
         local s = signal_of(r)
         if type(s.code) == "string" then out[s.code] = s end
       end
@@ -805,7 +813,7 @@ return function(smartcar, client)
       -- the next page, as the API links it (`?page=2&pageSize=10`), built again by the builder
       local nxt = type(body.links) == "table" and body.links.next
       local page = type(nxt) == "string" and tonumber(nxt:match("[?&]page=(%d+)"))
-      if not page or page <= (params.page or 1) or #body.data == 0 then break end
+      if not page or page <= (params.page or 1) or #data == 0 then break end
       if pages_read >= SIGNAL_PAGES or page > SIGNAL_PAGES then
         return nil, lacking(("end: past %d pages"):format(SIGNAL_PAGES))
       end

@@ -34,9 +34,10 @@ end
 local unescape = core.unescape
 
 -- The secrets carried by a request: its Authorization value and what it holds, and
--- the secret fields of a form body.
-local function secrets_of(headers, body)
+-- the secret fields of a form body; and the strings of `extra`.
+local function secrets_of(headers, body, extra)
   local list = {}
+  for _, s in ipairs(extra or {}) do add(list, s) end
   local auth = type(headers) == "table" and (headers.authorization or headers.Authorization)
   if type(auth) == "string" then
     add(list, auth)
@@ -115,9 +116,7 @@ end
 -- request `headers`, `body`, and the strings of the list `extra` (secrets the server may know
 -- without this request carrying them: an Application's client secret). Returns `err`.
 return function(err, headers, body, extra)
-  local secrets = secrets_of(headers, body)
-  for _, s in ipairs(extra or {}) do add(secrets, s) end
-  if extra then table.sort(secrets, function(a, b) return #a > #b end) end
+  local secrets = secrets_of(headers, body, extra)
   if #secrets > 0 then walk(err, secrets, {}) end
   return err
 end

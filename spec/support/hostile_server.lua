@@ -292,17 +292,17 @@ B["status-999"] = function(c)
 end
 B["garbage-status"] = function(c) c.send("SMTP 220 ready, not HTTP at all\r\n\r\nhello") end
 -- API V3: a usable application token, then `answer(c, req)` for the API request
+local JSON_HEADERS = { { "Content-Type", "application/json" } }
 local V3_TOKEN = '{"access_token":"fresh.Token-1","token_type":"Bearer","expires_in":3600}'
 local function v3(answer)
   return function(c, req)
     if req.path:match("/oauth2/token$") then
-      c.respond(200, { { "Content-Type", "application/json" } }, V3_TOKEN)
+      c.respond(200, JSON_HEADERS, V3_TOKEN)
     else
       answer(c, req)
     end
   end
 end
-local JSON_HEADERS = { { "Content-Type", "application/json" } }
 -- answers with no outcome: an empty 202, a command execution without a status
 B["v3-empty-202"] = v3(function(c) c.respond(202, JSON_HEADERS, "") end)
 B["v3-no-status"] = v3(function(c)
